@@ -89,8 +89,9 @@ function line(
   vm: number,
   name: string,
 ): string {
+  // dcmdump: "# %3u,%2u name" (so "#  12, 1" and "# 5626,1200").
   const len = String(length).padStart(3);
-  return `${'  '.repeat(depth)}${tag} ${vr} ${value.padEnd(VALUE_COLUMN)} # ${len}, ${vm} ${name}`;
+  return `${'  '.repeat(depth)}${tag} ${vr} ${value.padEnd(VALUE_COLUMN)} # ${len},${String(vm).padStart(2)} ${name}`;
 }
 
 /** "(0010,0010)" in dcmdump's lower-case hex. */
@@ -247,7 +248,7 @@ function prefix(bytes: Buffer, size: number, max: number): Buffer {
 /** The shortest decimal that reads back as the same 32-bit float. */
 function float32Text(n: number): string {
   if (!Number.isFinite(n)) return String(n);
-  for (let p = 1; p < 9; p++) {
+  for (let p = 1; p <= 9; p++) {
     const s = n.toPrecision(p);
     if (Math.fround(Number(s)) === n) return String(Number(s));
   }

@@ -114,6 +114,7 @@ export interface FromJsonOptions {
 // ---- constants ----------------------------------------------------------------------------------------
 
 const SPECIFIC_CHARACTER_SET: Tag = 0x00080005;
+const CHARSET_KEY = '00080005';
 const PIXEL_DATA: Tag = 0x7fe00010;
 const BINARY_VRS: ReadonlySet<VR> = new Set<VR>(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'UN']);
 
@@ -287,7 +288,7 @@ function nonFinite(n: number): string {
 /** The shortest decimal that reads back as the same 32-bit float. */
 function float32ToJson(n: number): number | string {
   if (!Number.isFinite(n)) return nonFinite(n);
-  for (let p = 1; p < 9; p++) {
+  for (let p = 1; p <= 9; p++) {
     const v = Number(n.toPrecision(p));
     if (Math.fround(v) === n) return v;
   }
@@ -364,13 +365,15 @@ const TAG_KEY = /^[0-9A-Fa-f]{8}$/;
 /** A data set from its DICOM JSON object (or the JSON text of one). */
 export function datasetFromJson(json: DicomJsonObject | string, options: FromJsonOptions = {}): Dataset {
   const obj = typeof json === 'string' ? (JSON.parse(json) as DicomJsonObject) : json;
-  if (obj === null || typeof obj !== 'object' || Array.isArray(obj))
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
     throw new DicomValueError('a DICOM JSON data set must be an object');
+  }
   const ds = new Dataset();
   ds.littleEndian = options.littleEndian ?? true;
-  const ctx: FromContext = { options, warnings: options.warnings ?? [] };
+  const override = options.characterSet !== undefined;
+  const ctx: FromContext = { options, warnings: options.warnings ?? [], override };
   let charset = options.characterSet;
-  if (charset === undefined && !(tagToJsonKey(SPECIFIC_CHARACTER_SET) in obj) && needsUnicode(obj)) {
+  if (!override && !(CHARSET_KEY in obj) && needsUnicode(obj)) {
     charset = 'ISO_IR 192';
     ctx.warnings.push('text outside ISO 8859-1 and no Specific Character Set: (0008,0005) set to ISO_IR 192');
   }
@@ -381,20 +384,22 @@ export function datasetFromJson(json: DicomJsonObject | string, options: FromJso
 interface FromContext {
   options: FromJsonOptions;
   warnings: string[];
+  /** The caller chose the character set: the JSON's (0008,0005), also those of items, are not used. */
+  override: boolean;
 }
 
 /** True when some text of the data set (outside items with their own character set) is beyond U+00FF. */
 function needsUnicode(obj: DicomJsonObject): boolean {
   for (const [key, el] of Object.entries(obj)) {
     if (!el || typeof el !== 'object' || !Array.isArray(el.Value)) continue;
-    if (key === tagToJsonKey(SPECIFIC_CHARACTER_SET)) continue;
+    if (key === CHARSET_KEY) continue;
     for (const v of el.Value) {
       if (typeof v === 'string') {
         if (/[^\x00-\xff]/.test(v)) return true;
       } else if (v && typeof v === 'object') {
         if (el.vr === 'SQ') {
           const item = v as DicomJsonObject;
-          if (!(tagToJsonKey(SPECIFIC_CHARACTER_SET) in item) && needsUnicode(item)) return true;
+          if (!(CHARSET_KEY in item) && needsUnicode(item)) return true;
         } else {
           for (const g of Object.values(v as DicomJsonPersonName))
             if (typeof g === 'string' && /[^\x00-\xff]/.test(g)) return true;
@@ -406,8 +411,8 @@ function needsUnicode(obj: DicomJsonObject): boolean {
 }
 
 /**
- * Fills `ds` from `obj`. `charset` overrides the object's own (0008,0005): set for the top level when the
- * caller chose one, '' for items below it (they follow the top level's then).
+ * Fills `ds` from `obj`. `charset`, when given, is set as (0008,0005) instead of the object's own; the
+ * character set is always set first, since the other text is encoded in it.
  */
 function fillDataset(ds: Dataset, obj: DicomJsonObject, ctx: FromContext, charset: string | undefined): void {
   const entries: [Tag, DicomJsonElement][] = [];
@@ -418,15 +423,14 @@ function fillDataset(ds: Dataset, obj: DicomJsonObject, ctx: FromContext, charse
       throw new DicomValueError(`attribute ${key} is not an object`, tag);
     entries.push([tag, el]);
   }
-  entries.sort((a, b) => a[0] - b[0]);
-  // The character set first: the other text is encoded in it.
-  if (charset !== undefined) {
-    if (charset !== '') ds.setBytes(SPECIFIC_CHARACTER_SET, 'CS', Buffer.from(charset, 'latin1'));
-  }
+  entries.sort((a, b) =>
+    a[0] === SPECIFIC_CHARACTER_SET ? -1 : b[0] === SPECIFIC_CHARACTER_SET ? 1 : a[0] - b[0],
+  );
+  if (charset !== undefined) ds.setBytes(SPECIFIC_CHARACTER_SET, 'CS', Buffer.from(charset, 'latin1'));
   for (const [tag, el] of entries) {
-    if (tag === SPECIFIC_CHARACTER_SET && charset !== undefined) continue;
+    if (tag === SPECIFIC_CHARACTER_SET && (charset !== undefined || ctx.override)) continue;
     try {
-      setFromJson(ds, tag, el, ctx, charset);
+      setFromJson(ds, tag, el, ctx);
     } catch (e) {
       if (e instanceof DicomValueError && e.tag === undefined) throw new DicomValueError(e.message, tag);
       throw e;
@@ -434,13 +438,7 @@ function fillDataset(ds: Dataset, obj: DicomJsonObject, ctx: FromContext, charse
   }
 }
 
-function setFromJson(
-  ds: Dataset,
-  tag: Tag,
-  el: DicomJsonElement,
-  ctx: FromContext,
-  charset: string | undefined,
-): void {
+function setFromJson(ds: Dataset, tag: Tag, el: DicomJsonElement, ctx: FromContext): void {
   let vr: VR;
   if (typeof el.vr === 'string' && isVR(el.vr)) vr = el.vr;
   else {
@@ -453,9 +451,10 @@ function setFromJson(
     const items: Dataset[] = [];
     for (const v of el.Value ?? []) {
       const item = ds.newItem();
-      if (v !== null && (typeof v !== 'object' || Array.isArray(v)))
+      if (v !== null && (typeof v !== 'object' || Array.isArray(v))) {
         throw new DicomValueError('a sequence item must be an object', tag);
-      fillDataset(item, (v ?? {}) as DicomJsonObject, ctx, charset === undefined ? undefined : '');
+      }
+      fillDataset(item, (v ?? {}) as DicomJsonObject, ctx, undefined);
       items.push(item);
     }
     ds.setSequence(tag, items);
@@ -556,7 +555,10 @@ function jsonToString(v: DicomJsonValue, vr: VR, tag: Tag): string {
 }
 
 function jsonToNumber(v: DicomJsonValue, vr: VR, tag: Tag): number | bigint {
-  if (typeof v === 'number') return vr === 'SV' || vr === 'UV' ? BigInt(v) : v;
+  if (typeof v === 'number') {
+    if (vr !== 'SV' && vr !== 'UV') return v;
+    if (Number.isInteger(v)) return BigInt(v);
+  }
   if (typeof v === 'string') {
     if (v === 'NaN' || v === 'Infinity' || v === '-Infinity') {
       if (vr === 'FL' || vr === 'FD') return Number(v);

@@ -55,10 +55,8 @@ export function encodeStrings(values: readonly string[], vr: VR, charset: Specif
   if (!isStringVR(vr)) throw new DicomValueError(`cannot encode text as ${vr}`);
   if (isSingleValuedText(vr) && values.length > 1) throw new DicomValueError(`${vr} holds a single value`);
   const text = values.join('\\');
-  const raw =
-    usesSpecificCharacterSet(vr) && !charset.isDefault
-      ? charset.encode(text, vr)
-      : Buffer.from(text, 'latin1');
+  // Text VRs go through the character set, which writes '?' for what it cannot encode (never a cut byte).
+  const raw = usesSpecificCharacterSet(vr) ? charset.encode(text, vr) : Buffer.from(text, 'latin1');
   return padEven(raw, vr);
 }
 

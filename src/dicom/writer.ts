@@ -147,10 +147,40 @@ export function writeDicomFileParts(
   options: FileWriteOptions = {},
 ): Buffer[] {
   const ts = typeof transferSyntax === 'string' ? requireSyntax(transferSyntax) : transferSyntax;
+  const sink = new ByteSink();
+  writeFileHead(sink, meta, ds, ts, options);
+  if (ts.deflated) return [...sink.finish(), ...writeDatasetParts(ds, ts, options)];
+  writeElements(sink, ds, encodingOf(ts), options);
+  return sink.finish();
+}
+
+/**
+ * Preamble, "DICM" and the meta group only: the start of a Part 10 file whose data set bytes are written
+ * separately (as the Storage SCP does with what it receives). `ds` supplies the SOP class/instance when the
+ * meta lacks them; it may be empty.
+ */
+export function encodeFileHead(
+  meta: Dataset | undefined,
+  ds: Dataset,
+  transferSyntax: TransferSyntax | string,
+  options: FileWriteOptions = {},
+): Buffer {
+  const ts = typeof transferSyntax === 'string' ? requireSyntax(transferSyntax) : transferSyntax;
+  const sink = new ByteSink();
+  writeFileHead(sink, meta, ds, ts, options);
+  return joinParts(sink.finish());
+}
+
+function writeFileHead(
+  sink: ByteSink,
+  meta: Dataset | undefined,
+  ds: Dataset,
+  ts: TransferSyntax,
+  options: FileWriteOptions,
+): void {
   const metaOut = options.keepMeta && meta ? meta : buildMeta(meta, ds, ts);
   const preamble = options.preamble ?? Buffer.alloc(128);
   if (preamble.length !== 128) throw new DicomWriteError('the preamble must be 128 bytes');
-  const sink = new ByteSink();
   sink.bytes(Buffer.from(preamble));
   sink.bytes(Buffer.from('DICM', 'latin1'));
   writeElements(
@@ -159,9 +189,6 @@ export function writeDicomFileParts(
     { littleEndian: true, explicitVR: true, encapsulated: false },
     {},
   );
-  if (ts.deflated) return [...sink.finish(), ...writeDatasetParts(ds, ts, options)];
-  writeElements(sink, ds, encodingOf(ts), options);
-  return sink.finish();
 }
 
 function encodingOf(ts: TransferSyntax): Encoding {

@@ -110,7 +110,11 @@ test('text, numbers, person names, tags and sequences to JSON', () => {
     '00091022': { vr: 'UN' },
     '00100010': {
       vr: 'PN',
-      Value: [{ Alphabetic: 'Yamada^Tarou', Ideographic: '山田^太郎', Phonetic: 'やまだ^たろう' }, null, { Ideographic: '王^小東' }],
+      Value: [
+        { Alphabetic: 'Yamada^Tarou', Ideographic: '山田^太郎', Phonetic: 'やまだ^たろう' },
+        null,
+        { Ideographic: '王^小東' },
+      ],
     },
     '00180050': { vr: 'DS', Value: [1.5] },
     '00200013': { vr: 'IS', Value: [12] },
@@ -122,7 +126,10 @@ test('text, numbers, person names, tags and sequences to JSON', () => {
   // Back: the same JSON, and the text in the data set's character set.
   const back = datasetFromJson(json);
   assert.deepEqual(datasetToJson(back), json);
-  assert.equal(back.bytes('PatientName')!.toString('utf8').trimEnd(), 'Yamada^Tarou=山田^太郎=やまだ^たろう\\\\=王^小東');
+  assert.equal(
+    back.bytes('PatientName')!.toString('utf8').trimEnd(),
+    'Yamada^Tarou=山田^太郎=やまだ^たろう\\\\=王^小東',
+  );
   assert.equal(back.string('SliceThickness'), '1.5');
   assert.equal(back.string('WindowCenter'), 'abc');
   assert.deepEqual(back.bigInts(0x00091014), [2n ** 64n - 1n, 0n]);
@@ -141,7 +148,10 @@ test('keys are written in ascending order, also the integer-like ones', () => {
   // A plain object puts '30060002' first; the serialiser does not.
   assert.equal(Object.keys(json)[0], '30060002');
   const text = dicomJsonToString(json);
-  assert.equal(text, '{"00080060":{"vr":"CS","Value":["RTSTRUCT"]},"0008103E":{"vr":"LO","Value":["x"]},"30060002":{"vr":"SH","Value":["RS"]}}');
+  assert.equal(
+    text,
+    '{"00080060":{"vr":"CS","Value":["RTSTRUCT"]},"0008103E":{"vr":"LO","Value":["x"]},"30060002":{"vr":"SH","Value":["RS"]}}',
+  );
   assert.deepEqual(JSON.parse(dicomJsonToString([json, json], 2)), [json, json]);
   assert.match(dicomJsonToString(json, 2), /^\{\n {2}"00080060": \{\n {4}"vr": "CS",\n/);
 });
@@ -189,7 +199,10 @@ test('BulkDataURI: threshold, paths through sequences, values left in the file',
   });
   assert.equal(json['00091001']!.BulkDataURI, 'bulk/91001');
   assert.equal(json['00091002']!.InlineBinary, 'AgI=');
-  assert.equal((json['00091010']!.Value![1] as DicomJsonObject)['7FE00010']!.BulkDataURI, 'bulk/91010/1/7fe00010');
+  assert.equal(
+    (json['00091010']!.Value![1] as DicomJsonObject)['7FE00010']!.BulkDataURI,
+    'bulk/91010/1/7fe00010',
+  );
   assert.equal(json['7FE00010']!.BulkDataURI, 'bulk/7fe00010');
   assert.deepEqual(
     seen.map((p) => [p.tag, p.length, p.vr]),
@@ -211,7 +224,10 @@ test('BulkDataURI: threshold, paths through sequences, values left in the file',
 
   // Back: resolved through the callback, or left empty with a note.
   const warnings: string[] = [];
-  const back = datasetFromJson(json, { resolveBulkData: (uri) => (uri === 'bulk/91001' ? Buffer.alloc(10, 1) : undefined), warnings });
+  const back = datasetFromJson(json, {
+    resolveBulkData: (uri) => (uri === 'bulk/91001' ? Buffer.alloc(10, 1) : undefined),
+    warnings,
+  });
   assert.deepEqual(back.bytes(0x00091001), Buffer.alloc(10, 1));
   assert.equal(back.get(0x7fe00010)!.valueLength, 0);
   assert.equal(warnings.length, 2);
@@ -236,7 +252,12 @@ test('encapsulated Pixel Data: the whole encapsulated stream, and back to fragme
   const back = datasetFromJson(json);
   assert.deepEqual(back.get(0x7fe00010)!.fragments, frags);
   // Native pixel data that merely starts like an item stays native.
-  const native = datasetFromJson({ '7FE00010': { vr: 'OB', InlineBinary: Buffer.from([0xfe, 0xff, 0x00, 0xe0, 9, 0, 0, 0]).toString('base64') } });
+  const native = datasetFromJson({
+    '7FE00010': {
+      vr: 'OB',
+      InlineBinary: Buffer.from([0xfe, 0xff, 0x00, 0xe0, 9, 0, 0, 0]).toString('base64'),
+    },
+  });
   assert.equal(native.get(0x7fe00010)!.fragments, undefined);
   assert.equal(native.bytes(0x7fe00010)!.length, 8);
 });
@@ -250,38 +271,81 @@ test('character sets: the JSON names one, or none and Unicode text', () => {
   // An item with its own character set.
   const nested = datasetFromJson({
     '00080005': { vr: 'CS', Value: ['ISO_IR 100'] },
-    '0040A730': { vr: 'SQ', Value: [{ '00080005': { vr: 'CS', Value: ['ISO_IR 192'] }, '0040A123': { vr: 'PN', Value: [{ Alphabetic: 'Διονυσιος' }] } }] },
+    '0040A730': {
+      vr: 'SQ',
+      Value: [
+        {
+          '00080005': { vr: 'CS', Value: ['ISO_IR 192'] },
+          '0040A123': { vr: 'PN', Value: [{ Alphabetic: 'Διονυσιος' }] },
+        },
+      ],
+    },
   });
-  assert.deepEqual(nested.sequence('ContentSequence')[0]!.bytes('PersonName'), Buffer.from('Διονυσιος', 'utf8'));
+  assert.deepEqual(
+    nested.sequence('ContentSequence')[0]!.bytes('PersonName'),
+    Buffer.from('Διονυσιος', 'utf8'),
+  );
   // No character set and text beyond ISO 8859-1: ISO_IR 192 is set, with a note.
   const warnings: string[] = [];
-  const cjk = datasetFromJson({ '00100010': { vr: 'PN', Value: [{ Alphabetic: 'Wang', Ideographic: '王' }] } }, { warnings });
+  const cjk = datasetFromJson(
+    { '00100010': { vr: 'PN', Value: [{ Alphabetic: 'Wang', Ideographic: '王' }] } },
+    { warnings },
+  );
   assert.equal(cjk.string(0x00080005), 'ISO_IR 192');
   assert.equal(cjk.string('PatientName'), 'Wang=王');
   assert.equal(warnings.length, 1);
   // The caller's choice wins.
-  const gb = datasetFromJson({ '00080005': { vr: 'CS', Value: ['ISO_IR 100'] }, '00100010': { vr: 'PN', Value: [{ Alphabetic: '王' }] } }, { characterSet: 'GB18030' });
+  const gb = datasetFromJson(
+    {
+      '00080005': { vr: 'CS', Value: ['ISO_IR 100'] },
+      '00100010': { vr: 'PN', Value: [{ Alphabetic: '王' }] },
+    },
+    { characterSet: 'GB18030' },
+  );
   assert.equal(gb.string(0x00080005), 'GB18030');
   assert.equal(gb.string('PatientName'), '王');
+  const utf8 = datasetFromJson(
+    {
+      '00080005': { vr: 'CS', Value: ['ISO_IR 100'] },
+      '0040A730': {
+        vr: 'SQ',
+        Value: [{ '00080005': { vr: 'CS', Value: ['ISO_IR 126'] }, '0040A160': { vr: 'UT', Value: ['王'] } }],
+      },
+    },
+    { characterSet: 'ISO_IR 192' },
+  );
+  const inner = utf8.sequence('ContentSequence')[0]!;
+  assert.equal(inner.has(0x00080005), false);
+  assert.deepEqual(inner.bytes('TextValue'), Buffer.from('王 ', 'utf8'));
   // Text the character set cannot hold becomes '?', with a note.
   const lost: string[] = [];
-  const ascii = datasetFromJson({ '00080005': { vr: 'CS', Value: ['ISO_IR 100'] }, '00100010': { vr: 'PN', Value: ['王'] } }, { warnings: lost });
+  const ascii = datasetFromJson(
+    { '00080005': { vr: 'CS', Value: ['ISO_IR 100'] }, '00100010': { vr: 'PN', Value: ['王'] } },
+    { warnings: lost },
+  );
   assert.equal(ascii.string('PatientName'), '?');
   assert.ok(lost.length > 0);
 });
 
 test('JSON input errors and lenient cases', () => {
-  assert.throws(() => datasetFromJson({ '0010001': { vr: 'PN' } } as DicomJsonObject), /not a DICOM JSON tag key/);
+  assert.throws(
+    () => datasetFromJson({ '0010001': { vr: 'PN' } } as DicomJsonObject),
+    /not a DICOM JSON tag key/,
+  );
   assert.throws(() => datasetFromJson({ '00280010': { vr: 'US', Value: ['x'] } }), /not a US value/);
   assert.throws(() => datasetFromJson({ '00209165': { vr: 'AT', Value: ['1234'] } }), /not an AT value/);
   assert.throws(() => datasetFromJson({ '00200013': { vr: 'IS', Value: [1.5] } }), /not an integer/);
   const warnings: string[] = [];
-  const ds = datasetFromJson('{"00100010":{"Value":["Doe^John"]},"00280010":{"vr":"US","Value":["12"]}}', { warnings });
+  const ds = datasetFromJson('{"00100010":{"Value":["Doe^John"]},"00280010":{"vr":"US","Value":["12"]}}', {
+    warnings,
+  });
   assert.equal(ds.get('PatientName')!.vr, 'PN');
   assert.deepEqual(ds.numbers('Rows'), [12]);
   assert.equal(warnings.length, 1);
   // Lower-case keys are accepted; output is upper case.
-  assert.deepEqual(roundTrip({ '0008103e': { vr: 'LO', Value: ['x'] } }), { '0008103E': { vr: 'LO', Value: ['x'] } });
+  assert.deepEqual(roundTrip({ '0008103e': { vr: 'LO', Value: ['x'] } }), {
+    '0008103E': { vr: 'LO', Value: ['x'] },
+  });
 });
 
 // ---- the corpus -----------------------------------------------------------------------------------------
@@ -391,11 +455,18 @@ test('corpus: equal to dcm2json after normalisation', (t) => {
     rmSync(tmp, { recursive: true, force: true });
   }
   t.diagnostic(`${equal} files equal to dcm2json, ${mismatches.length} not`);
-  t.diagnostic(`compared with (0008,0005) set to ISO_IR 100 (dcm2json cannot convert their character set): ${notConverted.join(', ') || 'none'}`);
+  t.diagnostic(
+    `compared with (0008,0005) set to ISO_IR 100 (dcm2json cannot convert their character set): ${notConverted.join(', ') || 'none'}`,
+  );
   assert.deepEqual(mismatches, []);
 });
 
-function normalise(ours: DicomJsonObject, theirs: DicomJsonObject, ds: Dataset, top: SpecificCharacterSet): void {
+function normalise(
+  ours: DicomJsonObject,
+  theirs: DicomJsonObject,
+  ds: Dataset,
+  top: SpecificCharacterSet,
+): void {
   // (2) the character set's value.
   const cs = ours['00080005'];
   if (cs && theirs['00080005']?.Value?.[0] === 'ISO_IR 192') theirs['00080005'] = cs;
@@ -415,11 +486,14 @@ function normalise(ours: DicomJsonObject, theirs: DicomJsonObject, ds: Dataset, 
     if (el.bytes && el.bytes.length % 2 === 1) {
       if (typeof other.InlineBinary === 'string') {
         const b = Buffer.from(other.InlineBinary, 'base64');
-        if (b.length === el.bytes.length + 1 && b[b.length - 1] === 0) other.InlineBinary = b.subarray(0, -1).toString('base64');
+        if (b.length === el.bytes.length + 1 && b[b.length - 1] === 0)
+          other.InlineBinary = b.subarray(0, -1).toString('base64');
       }
-      if (other.Value) other.Value = other.Value.map((v) => (typeof v === 'string' ? v.replace(/\0+$/, '') : v));
+      if (other.Value)
+        other.Value = other.Value.map((v) => (typeof v === 'string' ? v.replace(/\0+$/, '') : v));
     }
-    if (mine.vr === 'PN' && mine.Value) mine.Value = mine.Value.map((v) => (v && typeof v === 'object' ? trimPN(v as DicomJsonPersonName) : v));
+    if (mine.vr === 'PN' && mine.Value)
+      mine.Value = mine.Value.map((v) => (v && typeof v === 'object' ? trimPN(v as DicomJsonPersonName) : v));
     if (mine.vr === 'SQ' && mine.Value && other.Value) {
       const items = el.items ?? [];
       mine.Value.forEach((item, i) => {
@@ -453,7 +527,10 @@ function trimPN(pn: DicomJsonPersonName): DicomJsonPersonName | null {
 }
 
 function dcm2json(path: string): string {
-  return execFileSync('dcm2json', ['-q', '-fc', path], { maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] }).toString('utf8');
+  return execFileSync('dcm2json', ['-q', '-fc', path], {
+    maxBuffer: 1 << 28,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).toString('utf8');
 }
 
 /** (8) Our text as it reads with the `target` character set, through sequences. */
@@ -478,7 +555,8 @@ function mojibake(item: DicomJsonObject, own: SpecificCharacterSet, top: Specifi
       if (typeof v === 'string') return convert(v, el.vr);
       if (el.vr === 'PN' && v && typeof v === 'object') {
         const pn: DicomJsonPersonName = {};
-        for (const [g, s] of Object.entries(v as DicomJsonPersonName)) pn[g as keyof DicomJsonPersonName] = convert(s, 'PN');
+        for (const [g, s] of Object.entries(v as DicomJsonPersonName))
+          pn[g as keyof DicomJsonPersonName] = convert(s, 'PN');
         return pn;
       }
       return v;
@@ -491,18 +569,27 @@ function compare(ours: unknown, theirs: unknown, path: string, out: string[], vr
     if (ours === theirs) return;
     // (4) DCMTK's float printing.
     if (vr === 'FD') {
-      if (!Number.isFinite(theirs) && Math.abs(ours) === Number.MAX_VALUE && Math.sign(ours) === Math.sign(theirs)) return;
+      if (
+        !Number.isFinite(theirs) &&
+        Math.abs(ours) === Number.MAX_VALUE &&
+        Math.sign(ours) === Math.sign(theirs)
+      )
+        return;
       if (Math.abs(ours - theirs) <= 1e-15 * Math.abs(ours)) return;
     }
     out.push(`${path}: ours ${ours}, dcm2json ${theirs}`);
     return;
   }
   if (ours === null || theirs === null || typeof ours !== 'object' || typeof theirs !== 'object') {
-    if (ours !== theirs) out.push(`${path}: ours ${JSON.stringify(ours)?.slice(0, 80)}, dcm2json ${JSON.stringify(theirs)?.slice(0, 80)}`);
+    if (ours !== theirs)
+      out.push(
+        `${path}: ours ${JSON.stringify(ours)?.slice(0, 80)}, dcm2json ${JSON.stringify(theirs)?.slice(0, 80)}`,
+      );
     return;
   }
   const a = ours as Record<string, unknown>;
   const b = theirs as Record<string, unknown>;
   const elementVR = typeof a['vr'] === 'string' ? (a['vr'] as string) : vr;
-  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) compare(a[k], b[k], `${path}/${k}`, out, elementVR);
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)]))
+    compare(a[k], b[k], `${path}/${k}`, out, elementVR);
 }

@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { dumpDataset } from '../../dicom/dump.js';
-import { datasetToJson } from '../../dicom/json.js';
+import { datasetToJson, dicomJsonToString } from '../../dicom/json.js';
 import { readDicomFile } from '../../dicom/reader.js';
 import { splitArgs, UsageError } from '../arguments.js';
 
@@ -22,7 +22,7 @@ export async function dumpHeaderCommand(args: string, stdout: NodeJS.WritableStr
 export async function dumpJsonCommand(args: string, stdout: NodeJS.WritableStream): Promise<void> {
   const [input, output] = inputOutput(args, 'dump_json');
   const file = await readDicomFile(input);
-  emit(`${JSON.stringify(datasetToJson(file.dataset), null, 2)}\n`, output, stdout);
+  emit(`${dicomJsonToString(datasetToJson(file.dataset), 2)}\n`, output, stdout);
 }
 
 function inputOutput(args: string, name: string): [string, string | undefined] {

@@ -1,0 +1,252 @@
+/**
+ * The SCU side (PS3.7, PS3.8): `DicomClient` opens an association, proposes presentation contexts, sends
+ * requests and releases. Many objects go over one association; the data set of a stored file streams from
+ * disk, never parsed beyond its header.
+ */
+import { createReadStream } from 'node:fs';
+import { type Socket, connect as tcpConnect } from 'node:net';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../dicom/implementation.js';
+import { readDicomFile } from '../dicom/reader.js';
+import type { TransferSyntax } from '../dicom/transfer-syntax.js';
+import {
+  ExplicitVRBigEndian,
+  ExplicitVRLittleEndian,
+  ImplicitVRLittleEndian,
+} from '../dicom/transfer-syntax.js';
+import { type Logger, silentLogger } from '../logging/logger.js';
+import {
+  Association,
+  AssociationError,
+  type AssociationTimeouts,
+  type DataSetSource,
+  type DimseMessage,
+} from './association.js';
+import { CommandField, Priority } from './dimse/command.js';
+import { type AAssociateRq, DICOM_APPLICATION_CONTEXT_NAME, type ScpScuRoleSelection } from './pdu.js';
+
+export const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';
+
+export interface ProposedContext {
+  abstractSyntax: string;
+  transferSyntaxes: string[];
+  /** SCP/SCU role selection to propose for this SOP class (C-GET: scpRole for the storage classes). */
+  roles?: { scuRole: boolean; scpRole: boolean };
+}
+
+export interface DicomClientOptions {
+  host: string;
+  port: number;
+  callingAETitle: string;
+  calledAETitle: string;
+  /** Largest P-DATA-TF we accept (announced). */
+  maxPduLength?: number;
+  timeouts?: Partial<AssociationTimeouts>;
+  /** TCP connect timeout (ms). */
+  connectTimeoutMs?: number;
+  log?: Logger;
+}
+
+/** A file to send: its SOP class/instance and syntax from its header, and where its data set starts. */
+export interface StorableFile {
+  path: string;
+  sopClassUid: string;
+  sopInstanceUid: string;
+  transferSyntax: TransferSyntax;
+  datasetOffset: number;
+}
+
+/** Reads what sending a file needs from its header (the data set itself is streamed at send time). */
+export async function describeFile(path: string): Promise<StorableFile> {
+  const f = await readDicomFile(path, { stopBeforeTag: 0x00080019 });
+  const sopClassUid = f.dataset.string('SOPClassUID') ?? f.meta.string(0x00020002);
+  const sopInstanceUid = f.dataset.string('SOPInstanceUID') ?? f.meta.string(0x00020003);
+  if (!sopClassUid || !sopInstanceUid)
+    throw new AssociationError(`${path} has no SOP Class UID or SOP Instance UID`);
+  return {
+    path,
+    sopClassUid,
+    sopInstanceUid,
+    transferSyntax: f.transferSyntax,
+    datasetOffset: f.datasetOffset,
+  };
+}
+
+/** Contexts for sending these files as they are: per SOP class one with the files' own syntaxes, one native fallback. */
+export function contextsForFiles(files: readonly StorableFile[]): ProposedContext[] {
+  const bySop = new Map<string, Set<string>>();
+  for (const f of files) {
+    const set = bySop.get(f.sopClassUid) ?? new Set<string>();
+    bySop.set(f.sopClassUid, set);
+    set.add(f.transferSyntax.uid);
+  }
+  const out: ProposedContext[] = [];
+  for (const [sop, syntaxes] of bySop) {
+    for (const ts of syntaxes) out.push({ abstractSyntax: sop, transferSyntaxes: [ts] });
+  }
+  return out.slice(0, 128);
+}
+
+const NATIVE = [ExplicitVRLittleEndian.uid, ImplicitVRLittleEndian.uid, ExplicitVRBigEndian.uid];
+
+export class DicomClient {
+  private constructor(
+    readonly association: Association,
+    private readonly proposed: readonly ProposedContext[],
+  ) {}
+
+  /** Connects and negotiates; throws AssociationRejectedError or a connection error. */
+  static async connect(
+    options: DicomClientOptions,
+    contexts: readonly ProposedContext[],
+  ): Promise<DicomClient> {
+    if (contexts.length === 0 || contexts.length > 128)
+      throw new AssociationError(`between 1 and 128 presentation contexts, not ${contexts.length}`);
+    const log = options.log ?? silentLogger;
+    const socket = await openSocket(options.host, options.port, options.connectTimeoutMs ?? 30_000);
+    const maxPduLength = options.maxPduLength ?? 131072;
+    const assoc = new Association(
+      socket,
+      'requestor',
+      maxPduLength,
+      { artimMs: options.timeouts?.artimMs ?? 30_000, idleMs: options.timeouts?.idleMs ?? 0 },
+      {},
+      log,
+    );
+    const roles: ScpScuRoleSelection[] = [];
+    for (const c of contexts)
+      if (c.roles && !roles.some((r) => r.sopClassUid === c.abstractSyntax))
+        roles.push({ sopClassUid: c.abstractSyntax, ...c.roles });
+    const rq: AAssociateRq = {
+      type: 'A-ASSOCIATE-RQ',
+      protocolVersion: 1,
+      calledAETitle: options.calledAETitle,
+      callingAETitle: options.callingAETitle,
+      applicationContextName: DICOM_APPLICATION_CONTEXT_NAME,
+      presentationContexts: contexts.map((c, i) => ({
+        id: 2 * i + 1,
+        abstractSyntax: c.abstractSyntax,
+        transferSyntaxes: c.transferSyntaxes,
+      })),
+      userInformation: {
+        maxPduLength,
+        implementationClassUid: IMPLEMENTATION_CLASS_UID,
+        implementationVersionName: IMPLEMENTATION_VERSION_NAME,
+        ...(roles.length ? { scpScuRoleSelections: roles } : {}),
+      },
+    };
+    try {
+      await assoc.open(rq);
+    } catch (e) {
+      socket.destroy();
+      throw e;
+    }
+    return new DicomClient(assoc, contexts);
+  }
+
+  /** The accepted context for an abstract syntax, preferring the given transfer syntaxes in order. */
+  findContext(
+    abstractSyntax: string,
+    preferred: readonly string[] = [],
+  ): { id: number; transferSyntax: string } | undefined {
+    const candidates = [...this.association.contexts.values()].filter(
+      (c) => c.abstractSyntax === abstractSyntax,
+    );
+    for (const ts of preferred) {
+      const c = candidates.find((x) => x.transferSyntax === ts);
+      if (c) return c;
+    }
+    return candidates[0];
+  }
+
+  /** C-ECHO (PS3.7 9.1.5); resolves with the response status. */
+  async echo(): Promise<number> {
+    const ctx = this.findContext(VERIFICATION_SOP_CLASS);
+    if (!ctx) throw new AssociationError('Verification was not accepted');
+    const rsp = await this.association.sendRequest(ctx.id, {
+      commandField: CommandField.C_ECHO_RQ,
+      affectedSopClassUid: VERIFICATION_SOP_CLASS,
+      hasDataSet: false,
+    });
+    return rsp.command.status ?? 0xffff;
+  }
+
+  /**
+   * C-STORE (PS3.7 9.1.1) of a data set already encoded in `transferSyntax`; resolves with the response.
+   * `moveOriginator` is set for the sub-operations of a C-MOVE.
+   */
+  async store(
+    sopClassUid: string,
+    sopInstanceUid: string,
+    transferSyntax: string,
+    dataSet: DataSetSource,
+    moveOriginator?: { aeTitle: string; messageId: number },
+  ): Promise<DimseMessage> {
+    const ctx = this.findContext(sopClassUid, [transferSyntax]);
+    if (!ctx || ctx.transferSyntax !== transferSyntax) {
+      throw new AssociationError(`no accepted presentation context for ${sopClassUid} in ${transferSyntax}`);
+    }
+    return this.association.sendRequest(
+      ctx.id,
+      {
+        commandField: CommandField.C_STORE_RQ,
+        affectedSopClassUid: sopClassUid,
+        affectedSopInstanceUid: sopInstanceUid,
+        priority: Priority.MEDIUM,
+        hasDataSet: true,
+        ...(moveOriginator
+          ? {
+              moveOriginatorApplicationEntityTitle: moveOriginator.aeTitle,
+              moveOriginatorMessageId: moveOriginator.messageId,
+            }
+          : {}),
+      },
+      dataSet,
+    );
+  }
+
+  /** C-STORE of a file as it is: its data set bytes stream from disk. */
+  async storeFile(file: StorableFile): Promise<number> {
+    const ctx = this.findContext(file.sopClassUid, [file.transferSyntax.uid]);
+    if (!ctx || ctx.transferSyntax !== file.transferSyntax.uid) {
+      const accepted = ctx ? ctx.transferSyntax : 'nothing';
+      throw new AssociationError(
+        `${file.path}: the peer accepted ${accepted} for ${file.sopClassUid}, not the file's ${file.transferSyntax.name} (transcoding comes with the codecs)`,
+      );
+    }
+    const stream = createReadStream(file.path, { start: file.datasetOffset, highWaterMark: 1 << 20 });
+    const rsp = await this.store(file.sopClassUid, file.sopInstanceUid, file.transferSyntax.uid, stream);
+    return rsp.command.status ?? 0xffff;
+  }
+
+  get proposedContexts(): readonly ProposedContext[] {
+    return this.proposed;
+  }
+
+  async release(): Promise<void> {
+    await this.association.release();
+  }
+
+  abort(): void {
+    this.association.abort();
+  }
+}
+
+export { NATIVE as NATIVE_TRANSFER_SYNTAXES };
+
+function openSocket(host: string, port: number, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = tcpConnect({ host, port, noDelay: true });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new AssociationError(`connecting to ${host}:${port} timed out after ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
+    socket.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new AssociationError(`cannot connect to ${host}:${port}: ${e.message}`));
+    });
+  });
+}

@@ -1,0 +1,120 @@
+/**
+ * Storage Service Class, SCP role (PS3.4 Annex B): C-STORE requests are written as Part 10 files in the
+ * accepted transfer syntax, as received. The data set streams from the network to a temporary file while
+ * its header is parsed from the first bytes; the file is fsynced and renamed into place before the
+ * response, so success means durable.
+ */
+import { Dataset } from '../dicom/dataset.js';
+import { DicomParseError } from '../dicom/errors.js';
+import { DicomStreamReader } from '../dicom/reader.js';
+import { findTransferSyntax } from '../dicom/transfer-syntax.js';
+import { encodeFileHead } from '../dicom/writer.js';
+import { Status } from '../net/dimse/status.js';
+import type { ServiceRequest } from '../net/server.js';
+import { type ObjectStore, StorageFullError } from '../storage/object-store.js';
+
+export interface StorageScpOptions {
+  store: ObjectStore;
+  /** StorageFailedErrorCode (dicom.ini): the failure status for errors that have no more specific one. */
+  failureStatus: number;
+}
+
+/** A stored object, as reported to the rest of the server (counters, and the index from the archive issue). */
+export interface StoredObject {
+  path: string;
+  sopClassUid: string;
+  sopInstanceUid: string;
+  transferSyntaxUid: string;
+  callingAETitle: string;
+  bytes: number;
+  header: Dataset;
+}
+
+const PIXEL_DATA = 0x7fe00010;
+
+export function storageScp(
+  options: StorageScpOptions,
+  onStored?: (o: StoredObject) => void,
+): (req: ServiceRequest) => Promise<void> {
+  return async (req) => {
+    const { command, context, dataSet } = req.message;
+    const sopClass = command.affectedSopClassUid ?? context.abstractSyntax;
+    const sopInstance = command.affectedSopInstanceUid ?? '';
+    const fail = async (status: number, why: string): Promise<void> => {
+      req.log.warn(
+        `C-STORE of ${sopInstance} from ${req.association.callingAETitle} refused (0x${status.toString(16).toUpperCase().padStart(4, '0')}): ${why}`,
+      );
+      await req.respond({ status, errorComment: why.slice(0, 64) });
+    };
+    if (!dataSet) return fail(Status.CannotUnderstand, 'C-STORE request without a data set');
+    const ts = findTransferSyntax(context.transferSyntax);
+    const header = new DicomStreamReader({
+      stopBeforeTag: PIXEL_DATA,
+      transferSyntax: context.transferSyntax,
+    });
+    let writer: Awaited<ReturnType<ObjectStore['begin']>> | undefined;
+    try {
+      writer = await options.store.begin(
+        fileHead(sopClass, sopInstance, context.transferSyntax, req.association.callingAETitle),
+      );
+      for await (const chunk of dataSet as AsyncIterable<Buffer>) {
+        if (!header.done) header.push(chunk);
+        await writer.add(chunk);
+      }
+    } catch (e) {
+      await writer?.discard();
+      if (e instanceof StorageFullError) return fail(Status.OutOfResources, e.message);
+      if (req.association.state !== 'Sta6') {
+        req.log.warn(`C-STORE of ${sopInstance} interrupted: ${(e as Error).message}; nothing stored`);
+        return;
+      }
+      return fail(options.failureStatus, `cannot write the object: ${(e as Error).message}`);
+    }
+    let dataset: Dataset;
+    try {
+      dataset = header.end().dataset;
+    } catch (e) {
+      await writer.discard();
+      const why = e instanceof DicomParseError ? e.message : String(e);
+      return fail(Status.CannotUnderstand, `data set cannot be read: ${why}`);
+    }
+    const uid = dataset.string('SOPInstanceUID');
+    if (!uid) {
+      await writer.discard();
+      return fail(Status.DataSetDoesNotMatchSopClass, 'data set has no SOP Instance UID (0008,0018)');
+    }
+    let status: number = Status.Success;
+    if (dataset.string('SOPClassUID') !== sopClass) status = Status.DataSetDoesNotMatchSopClassWarning;
+    if (uid !== sopInstance)
+      req.log.warn(
+        `C-STORE: command names instance ${sopInstance} but the data set is ${uid}; stored as ${uid}`,
+      );
+    let path: string;
+    try {
+      path = await writer.commit(dataset, uid);
+    } catch (e) {
+      await writer.discard();
+      return fail(options.failureStatus, `cannot store the object: ${(e as Error).message}`);
+    }
+    req.log.debug(`stored ${path} (${ts?.name ?? context.transferSyntax}, ${writer.bytesWritten} bytes)`, 1);
+    onStored?.({
+      path,
+      sopClassUid: sopClass,
+      sopInstanceUid: uid,
+      transferSyntaxUid: context.transferSyntax,
+      callingAETitle: req.association.callingAETitle,
+      bytes: writer.bytesWritten,
+      header: dataset,
+    });
+    await req.respond({ status });
+  };
+}
+
+/** Preamble and meta information (PS3.10 7.1) for an object received over the network. */
+function fileHead(sopClass: string, sopInstance: string, transferSyntax: string, callingAE: string): Buffer {
+  const meta = new Dataset();
+  meta.setStrings(0x00020002, sopClass, 'UI');
+  meta.setStrings(0x00020003, sopInstance, 'UI');
+  if (callingAE) meta.setStrings(0x00020016, callingAE, 'AE');
+  return encodeFileHead(meta, new Dataset(), transferSyntax);
+}
