@@ -6,12 +6,20 @@ export function usage(): string {
 Compatible with the command line of the Conquest DICOM server 1.5.0c.
 
 Usage:
-  dgate -?                          This help (also --help)
-  dgate --command:arguments         Run a command
+(1) DGATE [-v|-l|-lfile]         Log to stdout (default) | dgate.log | file
+          [-p#|-hAE|-b]          Set port | AE | one association at a time, debug log
+          [-wDIR]                Set the working directory (dicom.ini, acrnema.map, dgatesop.lst)
+                                 Otherwise: run as server (writes first-install defaults when missing)
+
+(2) DGATE [-wDIR] [-hAE] --command:arguments
 
 Communication options:
-  --dump_header:filein,fileout      Create header dump of file (stdout without fileout)
-  --dump_json:filein,fileout        Write the file as DICOM JSON (PS3.18 F.2; stdout without fileout)
+  --echo:AE,file                 Echo server; show response (AE from acrnema.map, AE@host:port or host:port)
+  --forward:file,mode,AE         Send file to server (mode: sent as is in this version)
+  --dump_header:filein,fileout   Create header dump of file (stdout without fileout)
+  --dump_json:filein,fileout     Write the file as DICOM JSON (PS3.18 F.2; stdout without fileout)
+
+  -?, --help                     This help
 
 Files are Part 10 (.dcm) or raw data sets (Conquest .v2, Implicit VR Little Endian); every native,
 deflated and encapsulated transfer syntax is read.

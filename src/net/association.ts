@@ -162,7 +162,7 @@ export class Association {
     readonly log: Logger,
   ) {
     this.state = role === 'acceptor' ? 'Sta2' : 'Sta4';
-    this.peerAddress = socket.remoteAddress ?? '?';
+    this.peerAddress = (socket.remoteAddress ?? '?').replace(/^::ffff:/, '');
     this.peerPort = socket.remotePort ?? 0;
     this.framer = new PduFramer({
       maxPduLength: ourMaxPduLength,
@@ -261,6 +261,8 @@ export class Association {
         resolve(m);
       });
     });
+    // If sending fails, the caller gets that error; the response promise must not also surface unhandled.
+    final.catch(() => undefined);
     await this.send(contextId, command, dataSet);
     return final;
   }

@@ -151,7 +151,7 @@ export class DicomServer {
   ): void {
     const accepted = results.filter((r) => r.result === 0).length;
     log.info(
-      `association from ${rq.callingAETitle} (${socket.remoteAddress}) to ${rq.calledAETitle}: ${accepted} of ${results.length} presentation contexts accepted`,
+      `association from ${rq.callingAETitle} (${(socket.remoteAddress ?? '?').replace(/^::ffff:/, '')}) to ${rq.calledAETitle}: ${accepted} of ${results.length} presentation contexts accepted`,
     );
     const proposed = new Map(rq.presentationContexts.map((pc) => [pc.id, pc.abstractSyntax]));
     for (const r of results) {

@@ -7,22 +7,23 @@ import { dumpDataset } from '../../dicom/dump.js';
 import { datasetToJson, dicomJsonToString } from '../../dicom/json.js';
 import { readDicomFile } from '../../dicom/reader.js';
 import { splitArgs, UsageError } from '../arguments.js';
+import type { CommandContext } from '../context.js';
 
 /** Values over 64 KiB stay in the file while dumping: a header dump never needs them. */
 const BULK_THRESHOLD = 64 * 1024;
 
-export async function dumpHeaderCommand(args: string, stdout: NodeJS.WritableStream): Promise<void> {
+export async function dumpHeaderCommand(args: string, ctx: CommandContext): Promise<void> {
   const [input, output] = inputOutput(args, 'dump_header');
   const file = await readDicomFile(input, { bulkDataThreshold: BULK_THRESHOLD });
   let text = dumpDataset(file.dataset, { meta: file.preamble || file.meta.size ? file.meta : undefined });
   for (const w of file.warnings) text += `# warning: ${w}\n`;
-  emit(text, output, stdout);
+  emit(text, output, ctx.stdout);
 }
 
-export async function dumpJsonCommand(args: string, stdout: NodeJS.WritableStream): Promise<void> {
+export async function dumpJsonCommand(args: string, ctx: CommandContext): Promise<void> {
   const [input, output] = inputOutput(args, 'dump_json');
   const file = await readDicomFile(input);
-  emit(`${dicomJsonToString(datasetToJson(file.dataset), 2)}\n`, output, stdout);
+  emit(`${dicomJsonToString(datasetToJson(file.dataset), 2)}\n`, output, ctx.stdout);
 }
 
 function inputOutput(args: string, name: string): [string, string | undefined] {
