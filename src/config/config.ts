@@ -101,9 +101,9 @@ export const SCALAR_KEYS = {
     'Read from [sscscp]: names the section all other server keys are read from (normally sscscp itself).',
     USED,
   ),
-  myACRNema: str(NET, 'MyACRNema', 'CONQUESTSRV1', "This server's AE title (at most 16 characters)."),
-  tcpPort: num(NET, 'TCPPort', 5678, 'TCP port the DICOM server listens on.'),
-  tcpipTimeOut: num(NET, 'TCPIPTimeOut', 300, 'TCP/IP timeout in seconds.'),
+  myACRNema: str(NET, 'MyACRNema', 'CONQUESTSRV1', "This server's AE title (at most 16 characters).", USED),
+  tcpPort: num(NET, 'TCPPort', 5678, 'TCP port the DICOM server listens on.', USED),
+  tcpipTimeOut: num(NET, 'TCPIPTimeOut', 300, 'TCP/IP timeout in seconds.', USED),
   maxAssociations: num(
     NET,
     'MaxAssociations',
@@ -126,6 +126,7 @@ export const SCALAR_KEYS = {
     'DebugLevel',
     0,
     '0: basic debug log; 1: also incoming command objects and worklist results; 2: also query data; 3, 4: more (database queries...).',
+    USED,
   ),
   webPort: num(WEB, 'WebPort', 8080, 'Conquest TS addition: TCP port of the web interface and DICOMweb.'),
   ladleport: num(WEB, 'Ladleport', 8086, "Port of Conquest's built-in single-user Lua web server (Ladle)."),
@@ -240,6 +241,7 @@ export const SCALAR_KEYS = {
     'FileNameSyntax',
     '3',
     'How stored files are named: 0..12, a pattern with % items, or lua:expression.',
+    USED,
   ),
   maxFileNameLength: num(
     DISK,
@@ -286,6 +288,7 @@ export const SCALAR_KEYS = {
     'StorageFailedErrorCode',
     272,
     'Status sent when storage fails: 272 = 0x0110, processing failure.',
+    USED,
   ),
   watchFolder: path(
     SRV,
@@ -321,6 +324,7 @@ export const SCALAR_KEYS = {
     'Stop storing on a MAG device with less than this many MB free.',
     {
       aliases: ['MAGDeviceFullThreshold'],
+      status: 'used',
     },
   ),
   magDeviceThreshold: num(

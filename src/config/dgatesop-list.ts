@@ -323,7 +323,8 @@ function cleanAe(ae: string): string {
  * The transfer syntaxes Conquest's GUI enables when it writes dgatesop.lst with JPEG support on (its
  * CreateDGATESOP_LST; the Linux distribution's dgatesop.lst is the same): the three native syntaxes,
  * JPEG processes 1, 2&4, 6&8, 10&12, 14 and 14 SV1, JPEG-LS lossless and near-lossless, JPEG 2000
- * lossless and lossy. The other JPEG processes, RLE and Deflate stay listed but disabled with '#'.
+ * lossless and lossy — plus RLE Lossless and Deflated Explicit VR LE, which Conquest leaves disabled but
+ * this server stores as received. The other JPEG processes stay listed but disabled with '#'.
  */
 export const CONQUEST_ENABLED_TRANSFER_SYNTAXES: ReadonlySet<string> = new Set([
   '1.2.840.10008.1.2',
@@ -339,6 +340,10 @@ export const CONQUEST_ENABLED_TRANSFER_SYNTAXES: ReadonlySet<string> = new Set([
   '1.2.840.10008.1.2.4.81',
   '1.2.840.10008.1.2.4.90',
   '1.2.840.10008.1.2.4.91',
+  // Not enabled by Conquest's GUI, which could not decode them; stored as received here (issue 3: every
+  // syntax we can store), and decoded by src/codecs.
+  '1.2.840.10008.1.2.5',
+  '1.2.840.10008.1.2.1.99',
 ]);
 
 /** The non-storage services of Conquest's list, in its order, with its names (used if the table lacks them). */

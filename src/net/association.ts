@@ -118,6 +118,9 @@ interface PendingMessage {
 class IncomingDataSet extends Readable {
   constructor(private readonly onWanted: () => void) {
     super({ highWaterMark: 4 << 20 });
+    // The connection may fail before the handler starts reading (it may be opening a file): the error is kept
+    // by the stream and thrown to whoever reads it, never raised as an uncaught 'error' event.
+    this.on('error', () => undefined);
   }
 
   override _read(): void {

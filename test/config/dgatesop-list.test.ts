@@ -324,7 +324,8 @@ test('the default dgatesop.lst', () => {
   assert.equal(list.acceptsAbstractSyntax('1.2.840.113619.4.3'), false);
   assert.match(text, /\n#GEMRStorage {41}1\.2\.840\.113619\.4\.2\t\tsop\n/);
   assert.equal(sops.get('1.2.46.670589.5.0.1'), 'Philips3DVOLUMEStorage');
-  // Transfer syntaxes: Implicit first, then Explicit LE, Explicit BE and the JPEG family, in Conquest's order.
+  // Transfer syntaxes: Implicit first, then Explicit LE, Explicit BE and the JPEG family, in Conquest's order;
+  // RLE and Deflated are enabled too (Conquest ships them disabled; we store them as received).
   assert.deepEqual(
     list.transferSyntaxes().map((t) => t.name),
     [
@@ -339,6 +340,8 @@ test('the default dgatesop.lst', () => {
       'JPEGLossless',
       'JPEGLS_Lossless',
       'JPEGLS_Lossy',
+      'RLELossless',
+      'LittleEndianExplicitDeflated',
       'JPEG2000LosslessOnly',
       'JPEG2000',
     ],
@@ -359,11 +362,9 @@ test('the default dgatesop.lst', () => {
       'JPEGFull125and27',
       'JPEGLossless28',
       'JPEGLossless29',
-      'RLELossless',
-      'LittleEndianExplicitDeflated',
     ],
   );
-  assert.equal(list.acceptsTransferSyntax('1.2.840.10008.1.2.5'), false);
+  assert.equal(list.acceptsTransferSyntax('1.2.840.10008.1.2.5'), true);
   assert.match(text, /\nLittleEndianImplicit {33}1\.2\.840\.10008\.1\.2\ttransfer\n/);
   assert.match(text, /\nJPEGBaseline1 {40}1\.2\.840\.10008\.1\.2\.4\.50\ttransfer\tLittleEndianExplicit\n/);
   // Every line fits Conquest's reader: names in 63 characters, lines in 255.
