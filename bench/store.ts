@@ -128,17 +128,27 @@ async function waitForPort(port: number, ms = 10_000): Promise<void> {
   }
 }
 
-async function startReceiver(kind: 'ours' | 'storescp' | 'ignore'): Promise<Receiver> {
+type Kind = 'ours' | 'ours-nosync' | 'storescp' | 'ignore';
+
+async function startReceiver(kind: Kind): Promise<Receiver> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), `cq-bench-${kind}-`));
   let child: ChildProcess;
-  if (kind === 'ours')
+  // Without fsync per object, as Conquest and storescp: the same server, FsyncStoredFiles = 0.
+  if (kind === 'ours-nosync') writeFileSync(join(dir, 'dicom.ini'), '[sscscp]\nMyACRNema = CONQUESTSRV1\nFileNameSyntax = 4\nFsyncStoredFiles = 0\n');
+  if (kind === 'ours' || kind === 'ours-nosync')
     child = spawn(process.execPath, [DGATE, `-p${port}`, '-l'], { cwd: dir, stdio: 'ignore', env: ENV });
   else if (kind === 'storescp')
     child = spawn('storescp', ['-od', dir, '-uf', String(port)], { stdio: 'ignore', env: ENV });
   else child = spawn('storescp', ['--ignore', String(port)], { stdio: 'ignore', env: ENV });
   await waitForPort(port);
-  const name = kind === 'ours' ? 'Conquest TS' : kind === 'storescp' ? 'storescp -od' : 'storescp --ignore';
+  const names: Record<Kind, string> = {
+    ours: 'Conquest TS',
+    'ours-nosync': 'Conquest TS, FsyncStoredFiles=0',
+    storescp: 'storescp -od',
+    ignore: 'storescp --ignore',
+  };
+  const name = names[kind];
   return {
     name,
     port,
@@ -228,7 +238,7 @@ export async function storeBench(): Promise<void> {
     const rows: Row[] = [];
     for (const set of [big, small]) {
       for (const assocs of [1, 4]) {
-        for (const kind of ['ours', 'storescp', 'ignore'] as const)
+        for (const kind of ['ours', 'ours-nosync', 'storescp', 'ignore'] as const)
           rows.push(await storeRun(kind, set, assocs));
       }
       rows.push(await ourScuRun(set));

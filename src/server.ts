@@ -82,6 +82,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     devices: server.magDevices,
     fileNameSyntax,
     fullThresholdMB: server.magDeviceFullThreshHold,
+    durable: server.fsyncStoredFiles,
     locator: new MemoryObjectLocator(),
     log,
   });
@@ -110,6 +111,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port: bound,
     counters,
     dicom,
-    close: (graceMs = 10_000) => dicom.close(graceMs),
+    close: async (graceMs = 10_000) => {
+      await dicom.close(graceMs);
+      store.close();
+    },
   };
 }

@@ -111,6 +111,13 @@ export const SCALAR_KEYS = {
     'Conquest TS addition: associations served at once; more are rejected as transient (0: no limit).',
     USED,
   ),
+  fsyncStoredFiles: bool(
+    DISK,
+    'FsyncStoredFiles',
+    true,
+    'Conquest TS addition: flush each received object to disk before answering success (0: faster, but a crash may lose objects already acknowledged, as with Conquest).',
+    USED,
+  ),
   maxPDULength: num(
     NET,
     'MaxPDULength',

@@ -3,7 +3,7 @@
  * requests and releases. Many objects go over one association; the data set of a stored file streams from
  * disk, never parsed beyond its header.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { type Socket, connect as tcpConnect } from 'node:net';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../dicom/implementation.js';
 import { readDicomFile } from '../dicom/reader.js';
@@ -25,6 +25,9 @@ import { CommandField, Priority } from './dimse/command.js';
 import { type AAssociateRq, DICOM_APPLICATION_CONTEXT_NAME, type ScpScuRoleSelection } from './pdu.js';
 
 export const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';
+
+/** Files up to this size are read whole to be sent; larger ones are streamed from disk. */
+const SMALL_FILE = 16 << 20;
 
 export interface ProposedContext {
   abstractSyntax: string;
@@ -213,8 +216,13 @@ export class DicomClient {
         `${file.path}: the peer accepted ${accepted} for ${file.sopClassUid}, not the file's ${file.transferSyntax.name} (transcoding comes with the codecs)`,
       );
     }
-    const stream = createReadStream(file.path, { start: file.datasetOffset, highWaterMark: 1 << 20 });
-    const rsp = await this.store(file.sopClassUid, file.sopInstanceUid, file.transferSyntax.uid, stream);
+    // Small files in one read (each trip to the thread pool costs more than reading them); large ones stream.
+    const size = statSync(file.path).size;
+    const dataSet =
+      size <= SMALL_FILE
+        ? readFileSync(file.path).subarray(file.datasetOffset)
+        : createReadStream(file.path, { start: file.datasetOffset, highWaterMark: 1 << 20 });
+    const rsp = await this.store(file.sopClassUid, file.sopInstanceUid, file.transferSyntax.uid, dataSet);
     return rsp.command.status ?? 0xffff;
   }
 

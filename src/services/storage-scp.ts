@@ -11,7 +11,7 @@ import { findTransferSyntax } from '../dicom/transfer-syntax.js';
 import { encodeFileHead } from '../dicom/writer.js';
 import { Status } from '../net/dimse/status.js';
 import type { ServiceRequest } from '../net/server.js';
-import { type ObjectStore, StorageFullError } from '../storage/object-store.js';
+import { type ObjectStore, type ObjectWriter, StorageFullError } from '../storage/object-store.js';
 
 export interface StorageScpOptions {
   store: ObjectStore;
@@ -52,7 +52,7 @@ export function storageScp(
       stopBeforeTag: PIXEL_DATA,
       transferSyntax: context.transferSyntax,
     });
-    let writer: Awaited<ReturnType<ObjectStore['begin']>> | undefined;
+    let writer: ObjectWriter | undefined;
     try {
       writer = await options.store.begin(
         fileHead(sopClass, sopInstance, context.transferSyntax, req.association.callingAETitle),
@@ -62,7 +62,7 @@ export function storageScp(
         await writer.add(chunk);
       }
     } catch (e) {
-      await writer?.discard();
+      writer?.discard();
       if (e instanceof StorageFullError) return fail(Status.OutOfResources, e.message);
       if (req.association.state !== 'Sta6') {
         req.log.warn(`C-STORE of ${sopInstance} interrupted: ${(e as Error).message}; nothing stored`);
@@ -74,13 +74,13 @@ export function storageScp(
     try {
       dataset = header.end().dataset;
     } catch (e) {
-      await writer.discard();
+      writer.discard();
       const why = e instanceof DicomParseError ? e.message : String(e);
       return fail(Status.CannotUnderstand, `data set cannot be read: ${why}`);
     }
     const uid = dataset.string('SOPInstanceUID');
     if (!uid) {
-      await writer.discard();
+      writer.discard();
       return fail(Status.DataSetDoesNotMatchSopClass, 'data set has no SOP Instance UID (0008,0018)');
     }
     let status: number = Status.Success;
@@ -93,7 +93,7 @@ export function storageScp(
     try {
       path = await writer.commit(dataset, uid);
     } catch (e) {
-      await writer.discard();
+      writer.discard();
       return fail(options.failureStatus, `cannot store the object: ${(e as Error).message}`);
     }
     req.log.debug(`stored ${path} (${ts?.name ?? context.transferSyntax}, ${writer.bytesWritten} bytes)`, 1);

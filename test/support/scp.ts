@@ -45,6 +45,8 @@ export async function startTestScp(
     maxAssociations?: number;
     artimMs?: number;
     idleMs?: number;
+    /** fdatasync each object before answering (default true, as the server). */
+    durable?: boolean;
   } = {},
 ): Promise<TestScp> {
   const dir = mkdtempSync(join(tmpdir(), 'cq-scp-'));
@@ -55,6 +57,7 @@ export async function startTestScp(
     devices: [dir],
     fileNameSyntax: '4',
     fullThresholdMB: 0,
+    durable: options.durable ?? true,
     locator: new MemoryObjectLocator(),
     log,
   });
@@ -78,6 +81,7 @@ export async function startTestScp(
     server,
     close: async () => {
       await server.close(2000);
+      store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -5,32 +5,33 @@
 import { writeFileSync } from 'node:fs';
 import { loadConfig } from '../../config/config.js';
 import { AssociationError } from '../../net/association.js';
-import { contextsForFiles, DicomClient, describeFile, VERIFICATION_SOP_CLASS } from '../../net/client.js';
+import { contextsForFiles, DicomClient, describeFile, type ProposedContext, VERIFICATION_SOP_CLASS } from '../../net/client.js';
 import { formatStatus } from '../../net/dimse/status.js';
 import { splitArgs, UsageError } from '../arguments.js';
 import type { CommandContext } from '../context.js';
-import { resolvePeer } from '../peer.js';
+import { type Peer, resolvePeer } from '../peer.js';
 
 const NATIVE = ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'];
+
+/** Opens an association to a node named on the command line, as this server's AE (MyACRNema or -h). */
+async function connectTo(spec: string, ctx: CommandContext, contexts: ProposedContext[]): Promise<{ client: DicomClient; peer: Peer }> {
+  const config = loadConfig(ctx.dir, { writeDefaults: false });
+  const peer = resolvePeer(spec, config.acrNemaMap);
+  const client = await DicomClient.connect(
+    { host: peer.host, port: peer.port, callingAETitle: ctx.aeTitle ?? config.server.myACRNema, calledAETitle: peer.aeTitle, log: ctx.log },
+    contexts,
+  );
+  return { client, peer };
+}
 
 export async function echoCommand(args: string, ctx: CommandContext): Promise<void> {
   const [spec, output] = splitArgs(args, 2);
   if (!spec) throw new UsageError('--echo needs a node: --echo:AE[,file]');
-  const config = loadConfig(ctx.dir, { writeDefaults: false });
-  const peer = resolvePeer(spec, config.acrNemaMap);
-  const client = await DicomClient.connect(
-    {
-      host: peer.host,
-      port: peer.port,
-      callingAETitle: ctx.aeTitle ?? config.server.myACRNema,
-      calledAETitle: peer.aeTitle,
-      log: ctx.log,
-    },
-    [{ abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: NATIVE }],
-  );
+  const { client, peer } = await connectTo(spec, ctx, [{ abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: NATIVE }]);
   const status = await client.echo();
   await client.release();
-  const text = `C-ECHO to ${peer.aeTitle} at ${peer.host}:${peer.port}: ${status === 0 ? 'success' : `status ${formatStatus(status)}`}\n`;
+  const result = status === 0 ? 'success' : `status ${formatStatus(status)}`;
+  const text = `C-ECHO to ${peer.aeTitle} at ${peer.host}:${peer.port}: ${result}\n`;
   if (output) writeFileSync(output, text);
   else ctx.stdout.write(text);
   if (status !== 0) throw new AssociationError(`echo answered with ${formatStatus(status)}`);
@@ -42,26 +43,14 @@ export async function forwardCommand(args: string, ctx: CommandContext): Promise
   if (mode && !['', 'un', 'as', 'ul', 'ub', 'ue'].includes(mode.toLowerCase())) {
     ctx.log.warn(`--forward: compression mode '${mode}' comes with the codecs; the file is sent as it is`);
   }
-  const config = loadConfig(ctx.dir, { writeDefaults: false });
-  const peer = resolvePeer(spec, config.acrNemaMap);
   const described = await describeFile(file);
-  const client = await DicomClient.connect(
-    {
-      host: peer.host,
-      port: peer.port,
-      callingAETitle: ctx.aeTitle ?? config.server.myACRNema,
-      calledAETitle: peer.aeTitle,
-      log: ctx.log,
-    },
-    contextsForFiles([described]),
-  );
+  const { client, peer } = await connectTo(spec, ctx, contextsForFiles([described]));
   try {
     const status = await client.storeFile(described);
-    ctx.stdout.write(
-      `C-STORE of ${file} to ${peer.aeTitle}: ${status === 0 ? 'success' : formatStatus(status)}\n`,
-    );
-    if (status !== 0 && (status & 0xf000) !== 0xb000)
+    ctx.stdout.write(`C-STORE of ${file} to ${peer.aeTitle}: ${status === 0 ? 'success' : formatStatus(status)}\n`);
+    if (status !== 0 && (status & 0xf000) !== 0xb000) {
       throw new AssociationError(`store answered with ${formatStatus(status)}`);
+    }
   } finally {
     await client.release();
   }
