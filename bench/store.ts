@@ -135,7 +135,11 @@ async function startReceiver(kind: Kind): Promise<Receiver> {
   const dir = mkdtempSync(join(tmpdir(), `cq-bench-${kind}-`));
   let child: ChildProcess;
   // Without fsync per object, as Conquest and storescp: the same server, FsyncStoredFiles = 0.
-  if (kind === 'ours-nosync') writeFileSync(join(dir, 'dicom.ini'), '[sscscp]\nMyACRNema = CONQUESTSRV1\nFileNameSyntax = 4\nFsyncStoredFiles = 0\n');
+  if (kind === 'ours-nosync')
+    writeFileSync(
+      join(dir, 'dicom.ini'),
+      '[sscscp]\nMyACRNema = CONQUESTSRV1\nFileNameSyntax = 4\nFsyncStoredFiles = 0\n',
+    );
   if (kind === 'ours' || kind === 'ours-nosync')
     child = spawn(process.execPath, [DGATE, `-p${port}`, '-l'], { cwd: dir, stdio: 'ignore', env: ENV });
   else if (kind === 'storescp')
@@ -174,7 +178,7 @@ interface Row {
 }
 
 async function storeRun(
-  kind: 'ours' | 'storescp' | 'ignore',
+  kind: Kind,
   set: { name: string; files: string[]; bytes: number },
   assocs: number,
 ): Promise<Row> {

@@ -4,25 +4,32 @@
  * directory; with `--command:args` it runs that command. This file only parses and dispatches.
  */
 import { resolve } from 'node:path';
-import { ConfigError } from '../config/config.js';
-import { DicomParseError } from '../dicom/errors.js';
 import { fileSink, LineLogger, type Logger, stdoutSink } from '../logging/logger.js';
-import { AssociationError } from '../net/association.js';
-import { startServer } from '../server.js';
 import { type DgateArguments, parseArguments, UsageError } from './arguments.js';
-import { dumpHeaderCommand, dumpJsonCommand } from './commands/dump.js';
-import { echoCommand, forwardCommand } from './commands/network.js';
 import type { CommandContext } from './context.js';
 import { usage } from './usage.js';
 
 type Command = (args: string, ctx: CommandContext) => Promise<void>;
 
-const COMMANDS: Readonly<Record<string, Command>> = {
-  dump_header: dumpHeaderCommand,
-  dump_json: dumpJsonCommand,
-  echo: echoCommand,
-  forward: forwardCommand,
+/**
+ * Commands load their modules on first use: a one-file command must not pay for loading the server
+ * (process start-up is most of a header dump's time).
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  dump_header: async () => (await import('./commands/dump.js')).dumpHeaderCommand,
+  dump_json: async () => (await import('./commands/dump.js')).dumpJsonCommand,
+  echo: async () => (await import('./commands/network.js')).echoCommand,
+  forward: async () => (await import('./commands/network.js')).forwardCommand,
 };
+
+/** Errors whose message is the whole story for the user (no stack), matched by name so that their modules need not load. */
+const PLAIN_ERRORS = new Set([
+  'ConfigError',
+  'AssociationError',
+  'AssociationRejectedError',
+  'AssociationAbortedError',
+  'DimseError',
+]);
 
 /** Switches this version understands; the value is what it takes. */
 const SWITCHES: Readonly<Record<string, string>> = {
@@ -90,11 +97,12 @@ export async function main(
   }
   const settings = settingsOf(parsed);
   if (parsed.command) {
-    const run = COMMANDS[parsed.command.name];
-    if (!run)
+    const load = COMMANDS[parsed.command.name];
+    if (!load)
       throw new UsageError(
         `unknown or not yet available command --${parsed.command.name} (dgate -? lists the commands)`,
       );
+    const run = await load();
     const log = new LineLogger((l) => process.stderr.write(`${l}\n`), 0);
     await run(parsed.command.args, { dir: settings.dir, aeTitle: settings.aeTitle, stdout, log });
     return 0;
@@ -105,6 +113,7 @@ export async function main(
 
 async function runServer(s: Settings): Promise<void> {
   const log = loggerFor(s, s.single ? 4 : 0);
+  const { startServer } = await import('../server.js');
   const server = await startServer({
     dir: s.dir,
     port: s.port,
@@ -135,12 +144,13 @@ function report(e: unknown, log: Logger): number {
     log.error(e.message);
     return 2;
   }
-  if (e instanceof DicomParseError) {
-    log.error(`not a readable DICOM file: ${e.message}`);
+  const name = (e as Error | undefined)?.name ?? '';
+  if (name === 'DicomParseError') {
+    log.error(`not a readable DICOM file: ${(e as Error).message}`);
     return 1;
   }
-  if (e instanceof ConfigError || e instanceof AssociationError) {
-    log.error(e.message);
+  if (PLAIN_ERRORS.has(name)) {
+    log.error((e as Error).message);
     return 1;
   }
   const err = e as NodeJS.ErrnoException;

@@ -13,8 +13,17 @@
  * GB2312, GBK, GB18030); JIS X 0201 is arithmetic. Nothing here throws on bad input: undecodable bytes
  * become U+FFFD, unencodable characters become '?' with a warning.
  */
-import iconv from 'iconv-lite';
+import { createRequire } from 'node:module';
+
 import { isSingleValuedText, usesSpecificCharacterSet, type VR } from './vr.js';
+
+type Iconv = typeof import('iconv-lite');
+let iconvModule: Iconv | undefined;
+/** iconv-lite is loaded on first use: data sets in the default repertoire or UTF-8 never need it. */
+function iconvLite(): Iconv {
+  iconvModule ??= createRequire(import.meta.url)('iconv-lite') as Iconv;
+  return iconvModule;
+}
 
 const ESC = 0x1b;
 const REPLACEMENT = 0xfffd;
@@ -128,7 +137,7 @@ function iso8859Table(encoding: string): () => Uint16Array {
   return () => {
     const bytes = Buffer.alloc(96);
     for (let i = 0; i < 96; i++) bytes[i] = 0xa0 + i;
-    const text = iconv.decode(bytes, encoding);
+    const text = iconvLite().decode(bytes, encoding);
     const t = new Uint16Array(128).fill(REPLACEMENT);
     if (text.length === 96) for (let i = 0; i < 96; i++) t[0x20 + i] = text.charCodeAt(i);
     return t;
@@ -159,11 +168,11 @@ function eucTable(encoding: string, prefix?: number, overrides: readonly (readon
     }
     // One call, each pair followed by LF; fall back to one call per pair if the decoder ever resynchronised
     // across a separator.
-    let parts = iconv.decode(bytes, encoding).split('\n');
+    let parts = iconvLite().decode(bytes, encoding).split('\n');
     if (parts.length !== 94 * 94 + 1) {
       parts = [];
       for (let k = 0; k < 94 * 94; k++)
-        parts.push(iconv.decode(bytes.subarray(k * stride, k * stride + stride - 1), encoding));
+        parts.push(iconvLite().decode(bytes.subarray(k * stride, k * stride + stride - 1), encoding));
     }
     for (let k = 0; k < 94 * 94; k++) {
       const s = parts[k]!;
@@ -540,7 +549,7 @@ export class SpecificCharacterSet {
         return asBuffer(bytes).toString('utf8');
       case 'gb18030':
       case 'gbk':
-        return iconv.decode(asBuffer(bytes), this.mode, { stripBOM: false });
+        return iconvLite().decode(asBuffer(bytes), this.mode, { stripBOM: false });
       default:
         return this.decodeEngine(bytes, delimiterClass(vr));
     }
@@ -701,7 +710,7 @@ export class SpecificCharacterSet {
   }
 
   private encodeIconv(text: string, encoding: 'gbk' | 'gb18030', report: (m: string) => void): Buffer {
-    const bytes = iconv.encode(text, encoding);
+    const bytes = iconvLite().encode(text, encoding);
     // iconv-lite writes '?' for what it cannot encode; 0x3F is never a trail byte in GBK/GB18030.
     let expected = 0;
     for (let i = text.indexOf('?'); i >= 0; i = text.indexOf('?', i + 1)) expected++;
@@ -710,7 +719,7 @@ export class SpecificCharacterSet {
     if (found !== expected) {
       for (const ch of text) {
         if (ch !== '?' && ch.codePointAt(0)! >= 0x80) {
-          const one = iconv.encode(ch, encoding);
+          const one = iconvLite().encode(ch, encoding);
           if (one.length === 1 && one[0] === QUESTION) {
             report(`cannot encode ${hex(ch.codePointAt(0)!)} in ${this.terms.join('\\')}: replaced by '?'`);
           }

@@ -4,7 +4,18 @@
  * partial object is never visible under its final name and a replaced object is swapped atomically.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fdatasync, mkdirSync, open, openSync, readdirSync, renameSync, rmSync, statfsSync, writevSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasync,
+  mkdirSync,
+  open,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statfsSync,
+  writevSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Dataset } from '../dicom/dataset.js';
 import type { Logger } from '../logging/logger.js';
@@ -95,7 +106,8 @@ export class ObjectWriter {
   async commit(header: Dataset, sopInstanceUid: string): Promise<string> {
     this.flush();
     // fdatasync: the data and what is needed to read it back (the size), not the timestamps.
-    if (this.store.durable) await new Promise<void>((resolve, reject) => fdatasync(this.fd, (e) => (e ? reject(e) : resolve())));
+    if (this.store.durable)
+      await new Promise<void>((resolve, reject) => fdatasync(this.fd, (e) => (e ? reject(e) : resolve())));
     this.close();
     return this.store.place(this, header, sopInstanceUid);
   }

@@ -1,39 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Dataset } from '../../src/dicom/dataset.js';
 import { dumpDataset } from '../../src/dicom/dump.js';
 import { DataElement } from '../../src/dicom/element.js';
 import { parseDicom } from '../../src/dicom/reader.js';
-
-/** The repository root (the folder with package.json) above this test, compiled or not. */
-function repoRoot(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = resolve(dir, '..');
-    if (up === dir) break;
-    dir = up;
-  }
-  return undefined;
-}
-
-function corpusDir(): string {
-  const root = repoRoot();
-  return root ? resolve(root, '..', 'shared', 'testdata', 'corpus') : '../shared/testdata/corpus';
-}
-
-function hasTool(name: string): boolean {
-  try {
-    execFileSync(name, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { CORPUS_DIR } from '../support/corpus.js';
+import { hasTool } from '../support/dcmtk.js';
 
 test('element lines as dcmdump prints them', () => {
   const ds = new Dataset();
@@ -147,7 +122,7 @@ test('meta information and data set headers', () => {
 
 // ---- against dcmdump --------------------------------------------------------------------------------------
 
-const CORPUS = corpusDir();
+const CORPUS = CORPUS_DIR;
 
 /** A spread of structures: every VR in three syntaxes, sequences, private and UN elements, charsets, pixels. */
 const FILES = [

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { SpecificCharacterSet } from '../../src/dicom/charset.js';
 import { Dataset } from '../../src/dicom/dataset.js';
 import { DataElement } from '../../src/dicom/element.js';
@@ -21,40 +20,10 @@ import { parseDicom } from '../../src/dicom/reader.js';
 import { ImplicitVRLittleEndian } from '../../src/dicom/transfer-syntax.js';
 import { usesSpecificCharacterSet, type VR } from '../../src/dicom/vr.js';
 import { writeDataset } from '../../src/dicom/writer.js';
+import { CORPUS_DIR, validCorpusFiles } from '../support/corpus.js';
+import { hasTool } from '../support/dcmtk.js';
 
 // ---- helpers ------------------------------------------------------------------------------------------
-
-/** The repository root (the folder with package.json) above this test, compiled or not. */
-function repoRoot(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = resolve(dir, '..');
-    if (up === dir) break;
-    dir = up;
-  }
-  return undefined;
-}
-
-function corpusDir(): string {
-  const root = repoRoot();
-  return root ? resolve(root, '..', 'shared', 'testdata', 'corpus') : '../shared/testdata/corpus';
-}
-
-/** Every valid corpus file (MANIFEST.tsv without bad/). */
-function corpusFiles(corpus: string): string[] {
-  const lines = readFileSync(join(corpus, 'MANIFEST.tsv'), 'latin1').split('\n').slice(1);
-  return lines.map((l) => l.split('\t')[0]!).filter((p) => p && !p.startsWith('bad/'));
-}
-
-function hasTool(name: string): boolean {
-  try {
-    execFileSync(name, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function roundTrip(json: DicomJsonObject): DicomJsonObject {
   return datasetToJson(datasetFromJson(json));
@@ -350,7 +319,7 @@ test('JSON input errors and lenient cases', () => {
 
 // ---- the corpus -----------------------------------------------------------------------------------------
 
-const CORPUS = corpusDir();
+const CORPUS = CORPUS_DIR;
 const HAVE_CORPUS = existsSync(join(CORPUS, 'MANIFEST.tsv'));
 
 test('corpus: json -> dataset -> json is the identity', (t) => {
@@ -359,7 +328,7 @@ test('corpus: json -> dataset -> json is the identity', (t) => {
     return;
   }
   let n = 0;
-  for (const rel of corpusFiles(CORPUS)) {
+  for (const rel of validCorpusFiles().map((e) => e.path)) {
     const json = datasetToJson(parseDicom(readFileSync(join(CORPUS, rel))).dataset);
     assert.deepEqual(roundTrip(json), json, rel);
     // And through the text, with big-endian data sets in between.
@@ -413,7 +382,7 @@ test('corpus: equal to dcm2json after normalisation', (t) => {
   const notConverted: string[] = [];
   let equal = 0;
   try {
-    for (const rel of corpusFiles(CORPUS)) {
+    for (const rel of validCorpusFiles().map((e) => e.path)) {
       const path = join(CORPUS, rel);
       const buf = readFileSync(path);
       const ds = parseDicom(buf).dataset;

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,13 +35,17 @@ async function echoWorks(port: number): Promise<boolean> {
   return status === 0;
 }
 
-/** Files under the device other than the .incoming folder (which must end up empty). */
+/**
+ * Files with content under the device: stored objects, and any partial object left behind. The store keeps
+ * a few empty temporary files ready in .incoming; those are not objects.
+ */
 function storedFiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string): void => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (e.isDirectory()) walk(join(d, e.name));
-      else out.push(join(d, e.name));
+      const path = join(d, e.name);
+      if (e.isDirectory()) walk(path);
+      else if (statSync(path).size > 0) out.push(path);
     }
   };
   walk(dir);

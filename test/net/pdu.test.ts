@@ -32,6 +32,7 @@ import {
   RejectSource,
   type UserInformation,
 } from '../../src/net/pdu.js';
+import { prng } from '../support/fixtures.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Fixture helpers: hex with whitespace ignored; text as its ASCII bytes in hex.
@@ -42,17 +43,6 @@ function hex(...parts: string[]): Buffer {
 
 function ascii(text: string): string {
   return Buffer.from(text, 'latin1').toString('hex');
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const APP = DICOM_APPLICATION_CONTEXT_NAME; // 21 characters

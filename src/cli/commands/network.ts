@@ -5,7 +5,13 @@
 import { writeFileSync } from 'node:fs';
 import { loadConfig } from '../../config/config.js';
 import { AssociationError } from '../../net/association.js';
-import { contextsForFiles, DicomClient, describeFile, type ProposedContext, VERIFICATION_SOP_CLASS } from '../../net/client.js';
+import {
+  contextsForFiles,
+  DicomClient,
+  describeFile,
+  type ProposedContext,
+  VERIFICATION_SOP_CLASS,
+} from '../../net/client.js';
 import { formatStatus } from '../../net/dimse/status.js';
 import { splitArgs, UsageError } from '../arguments.js';
 import type { CommandContext } from '../context.js';
@@ -14,11 +20,21 @@ import { type Peer, resolvePeer } from '../peer.js';
 const NATIVE = ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'];
 
 /** Opens an association to a node named on the command line, as this server's AE (MyACRNema or -h). */
-async function connectTo(spec: string, ctx: CommandContext, contexts: ProposedContext[]): Promise<{ client: DicomClient; peer: Peer }> {
+async function connectTo(
+  spec: string,
+  ctx: CommandContext,
+  contexts: ProposedContext[],
+): Promise<{ client: DicomClient; peer: Peer }> {
   const config = loadConfig(ctx.dir, { writeDefaults: false });
   const peer = resolvePeer(spec, config.acrNemaMap);
   const client = await DicomClient.connect(
-    { host: peer.host, port: peer.port, callingAETitle: ctx.aeTitle ?? config.server.myACRNema, calledAETitle: peer.aeTitle, log: ctx.log },
+    {
+      host: peer.host,
+      port: peer.port,
+      callingAETitle: ctx.aeTitle ?? config.server.myACRNema,
+      calledAETitle: peer.aeTitle,
+      log: ctx.log,
+    },
     contexts,
   );
   return { client, peer };
@@ -27,7 +43,9 @@ async function connectTo(spec: string, ctx: CommandContext, contexts: ProposedCo
 export async function echoCommand(args: string, ctx: CommandContext): Promise<void> {
   const [spec, output] = splitArgs(args, 2);
   if (!spec) throw new UsageError('--echo needs a node: --echo:AE[,file]');
-  const { client, peer } = await connectTo(spec, ctx, [{ abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: NATIVE }]);
+  const { client, peer } = await connectTo(spec, ctx, [
+    { abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: NATIVE },
+  ]);
   const status = await client.echo();
   await client.release();
   const result = status === 0 ? 'success' : `status ${formatStatus(status)}`;
@@ -47,7 +65,9 @@ export async function forwardCommand(args: string, ctx: CommandContext): Promise
   const { client, peer } = await connectTo(spec, ctx, contextsForFiles([described]));
   try {
     const status = await client.storeFile(described);
-    ctx.stdout.write(`C-STORE of ${file} to ${peer.aeTitle}: ${status === 0 ? 'success' : formatStatus(status)}\n`);
+    ctx.stdout.write(
+      `C-STORE of ${file} to ${peer.aeTitle}: ${status === 0 ? 'success' : formatStatus(status)}\n`,
+    );
     if (status !== 0 && (status & 0xf000) !== 0xb000) {
       throw new AssociationError(`store answered with ${formatStatus(status)}`);
     }
