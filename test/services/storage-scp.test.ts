@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Dataset } from '../../src/dicom/dataset.js';
 import { parseDicom } from '../../src/dicom/reader.js';
+import { contextsForFiles, DicomClient, describeFile } from '../../src/net/client.js';
 import { type CanonicalElement, canonical } from '../support/canonical.js';
 import { CORPUS_SKIP, corpusPath, validCorpusFiles } from '../support/corpus.js';
 import { DCMTK_SKIP, type FileToSend, runStatus, storescuConfigs } from '../support/dcmtk.js';
@@ -159,5 +160,36 @@ describe('Storage SCP with storescu', { skip: DCMTK_SKIP || CORPUS_SKIP }, () =>
     assert.equal(scp.stored.length, 2);
     assert.equal(scp.stored[0]!.path, scp.stored[1]!.path);
     assertSameDataSet(f.path, scp.stored[1]!.path);
+  });
+});
+
+describe('Storage SCP with our SCU: byte for byte', { skip: CORPUS_SKIP }, () => {
+  it('the data set part of each stored file is the bytes that were sent', async (t) => {
+    const scp = await startTestScp();
+    t.after(() => scp.close());
+    const entries = validCorpusFiles().filter((e) => !e.path.startsWith('query/'));
+    const files = await Promise.all(entries.map((e) => describeFile(corpusPath(e))));
+    for (let i = 0; i < files.length; i += 100) {
+      const group = files.slice(i, i + 100);
+      const client = await DicomClient.connect(
+        { host: '127.0.0.1', port: scp.port, callingAETitle: 'BYTES', calledAETitle: 'CONQUESTSRV1' },
+        contextsForFiles(group),
+      );
+      for (const f of group) assert.equal(await client.storeFile(f), 0, f.path);
+      await client.release();
+    }
+    assert.equal(scp.stored.length, files.length);
+    const bySop = new Map(scp.stored.map((s) => [s.sopInstanceUid, s.path]));
+    for (const f of files) {
+      const sent = readFileSync(f.path).subarray(f.datasetOffset);
+      const storedPath = bySop.get(f.sopInstanceUid)!;
+      const stored = readFileSync(storedPath);
+      const head = parseDicom(stored, { stopBeforeTag: 0 });
+      assert.ok(
+        stored.subarray(head.datasetOffset).equals(sent),
+        `${f.path}: stored data set differs from the bytes sent`,
+      );
+      assert.equal(head.meta.string(0x00020016), 'BYTES');
+    }
   });
 });
