@@ -11,6 +11,7 @@ import { CommandField } from './net/dimse/command.js';
 import { DicomServer } from './net/server.js';
 import { type StoredObject, storageScp } from './services/storage-scp.js';
 import { verificationScp } from './services/verification-scp.js';
+import { FileNameSyntaxError, parseFileNameSyntax } from './storage/file-names.js';
 import { MemoryObjectLocator, ObjectStore } from './storage/object-store.js';
 
 export interface ServerOptions {
@@ -71,16 +72,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const aeTitle = options.aeTitle ?? server.myACRNema;
   const port = options.port ?? server.tcpPort;
 
-  let fileNameSyntax = String(server.fileNameSyntax).trim();
-  if (fileNameSyntax !== '4') {
-    log.warn(
-      `FileNameSyntax ${fileNameSyntax} is not supported by this version yet; new files are named with syntax 4`,
+  const fileNameSyntax = String(server.fileNameSyntax).trim();
+  const parsedSyntax = parseFileNameSyntax(fileNameSyntax);
+  if (parsedSyntax.kind === 'lua') {
+    throw new FileNameSyntaxError(
+      `FileNameSyntax ${fileNameSyntax}: lua: file names need the scripting layer, which this version does not have yet`,
     );
-    fileNameSyntax = '4';
   }
   const store = new ObjectStore({
     devices: server.magDevices,
     fileNameSyntax,
+    maxFileNameLength: server.maxFileNameLength,
     fullThresholdMB: server.magDeviceFullThreshHold,
     durable: server.fsyncStoredFiles,
     locator: new MemoryObjectLocator(),

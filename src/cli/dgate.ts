@@ -24,6 +24,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
 
 /** Errors whose message is the whole story for the user (no stack), matched by name so that their modules need not load. */
 const PLAIN_ERRORS = new Set([
+  'FileNameSyntaxError',
   'ConfigError',
   'AssociationError',
   'AssociationRejectedError',

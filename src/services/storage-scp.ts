@@ -91,7 +91,11 @@ export function storageScp(
       );
     let path: string;
     try {
-      path = await writer.commit(dataset, uid);
+      path = await writer.commit(dataset, uid, {
+        transferSyntaxUid: context.transferSyntax,
+        callingAE: req.association.callingAETitle,
+        calledAE: req.association.calledAETitle,
+      });
     } catch (e) {
       writer.discard();
       return fail(options.failureStatus, `cannot store the object: ${(e as Error).message}`);

@@ -454,7 +454,9 @@ function searchObject(
   }
   let tag: number;
   if (/^[0-9a-fA-F]{4},[0-9a-fA-F]{4}/.test(t.slice(at + i, at + i + 9))) {
-    tag = Number.parseInt(t.slice(at + i, at + i + 4), 16) * 0x10000 + Number.parseInt(t.slice(at + i + 5, at + i + 9), 16);
+    tag =
+      Number.parseInt(t.slice(at + i, at + i + 4), 16) * 0x10000 +
+      Number.parseInt(t.slice(at + i + 5, at + i + 9), 16);
     i += 9;
   } else if (/[A-Za-z]/.test(c(i))) {
     let j = 0;
@@ -557,14 +559,15 @@ function truncateToMaxLength(path: string, root: string | undefined, max: number
 }
 
 /** Windows device names (also with an extension, e.g. `CON.dcm`): never a file or folder name. */
-const RESERVED = /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3]|conin\$|conout\$)$/i;
+const RESERVED =
+  /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3]|conin\$|conout\$)$/i;
 const MAX_COMPONENT_BYTES = 255;
 
 /**
  * A `/`-separated relative path whose every component is safe: control characters (C0, DEL, C1), lone
- * surrogates and `\ < > : " | ? *` become `_`; leading dots and trailing dots and spaces become `_` (so never
- * `.` or `..`, no hidden names, no names Windows would silently change); reserved Windows device names get a
- * `_` prefix; a component longer than 255 UTF-8 bytes is cut (a file name from the start, so that extension and
+ * surrogates and `\ < > : " | ? *` become `_`; a leading dot gets a `_` prefix and trailing dots and spaces
+ * become `_` (so never `.` or `..`, no hidden names, no names Windows would silently change); reserved Windows
+ * device names get a `_` prefix; a component longer than 255 UTF-8 bytes is cut (a file name from the start, so that extension and
  * unique tail stay, a folder at the end); empty folders (`a//b`, a leading `/`) are dropped; an empty file name
  * is "unknown". Such a path always stays inside the folder it is resolved against.
  */
@@ -586,7 +589,8 @@ function safeComponent(component: string, fromStart: boolean): string {
       .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '_');
     if (RESERVED.test(c.split('.')[0]!.trimEnd())) c = `_${c}`;
     if (Buffer.byteLength(c, 'utf8') > MAX_COMPONENT_BYTES) c = keepBytes(c, MAX_COMPONENT_BYTES, fromStart);
-    c = c.replace(/^\.+/, (m) => '_'.repeat(m.length)).replace(/[. ]+$/, (m) => '_'.repeat(m.length));
+    if (c.startsWith('.')) c = `_${c}`; // a prefix, so that `...v2` keeps its extension
+    c = c.replace(/[. ]+$/, (m) => '_'.repeat(m.length));
     if (c === before) break;
   }
   return c;
@@ -598,11 +602,13 @@ function keepBytes(s: string, max: number, fromStart: boolean): string {
   let bytes = 0;
   if (fromStart) {
     let k = chars.length;
-    while (k > 0 && bytes + Buffer.byteLength(chars[k - 1]!, 'utf8') <= max) bytes += Buffer.byteLength(chars[--k]!, 'utf8');
+    while (k > 0 && bytes + Buffer.byteLength(chars[k - 1]!, 'utf8') <= max)
+      bytes += Buffer.byteLength(chars[--k]!, 'utf8');
     return chars.slice(k).join('');
   }
   let k = 0;
-  while (k < chars.length && bytes + Buffer.byteLength(chars[k]!, 'utf8') <= max) bytes += Buffer.byteLength(chars[k++]!, 'utf8');
+  while (k < chars.length && bytes + Buffer.byteLength(chars[k]!, 'utf8') <= max)
+    bytes += Buffer.byteLength(chars[k++]!, 'utf8');
   return chars.slice(0, k).join('');
 }
 

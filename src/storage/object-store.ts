@@ -7,10 +7,12 @@ import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   fdatasync,
+  fdatasyncSync,
   mkdirSync,
   open,
   openSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmSync,
   statfsSync,
@@ -18,8 +20,18 @@ import {
 } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Dataset } from '../dicom/dataset.js';
+import { parseDicom } from '../dicom/reader.js';
+import { ImplicitVRLittleEndian } from '../dicom/transfer-syntax.js';
+import { writeDatasetParts } from '../dicom/writer.js';
 import type { Logger } from '../logging/logger.js';
-import { objectFileName } from './file-names.js';
+import { fileFormatOfName, objectFile } from './file-names.js';
+
+/** What names a file beyond its header: the association and the syntax it was received in. */
+export interface NamingContext {
+  transferSyntaxUid: string;
+  callingAE: string;
+  calledAE: string;
+}
 
 /** Where existing objects are, by SOP Instance UID (the index does this from the archive issue on). */
 export interface ObjectLocator {
@@ -47,7 +59,10 @@ export class StorageFullError extends Error {
 export interface ObjectStoreOptions {
   /** MAGDevice0..N folders. */
   devices: readonly string[];
+  /** FileNameSyntax (manual 7.2): 0-12, a `%` template; `lua:` needs the scripting layer. */
   fileNameSyntax: string;
+  /** MaxFileNameLength (default 255). */
+  maxFileNameLength?: number;
   /** MAGDeviceFullThreshHold: a device with fewer free MB is not written to. */
   fullThresholdMB: number;
   /**
@@ -103,13 +118,13 @@ export class ObjectWriter {
   }
 
   /** Makes the object durable under its final name (derived from the header) and returns that path. */
-  async commit(header: Dataset, sopInstanceUid: string): Promise<string> {
+  async commit(header: Dataset, sopInstanceUid: string, naming: NamingContext): Promise<string> {
     this.flush();
     // fdatasync: the data and what is needed to read it back (the size), not the timestamps.
     if (this.store.durable)
       await new Promise<void>((resolve, reject) => fdatasync(this.fd, (e) => (e ? reject(e) : resolve())));
     this.close();
-    return this.store.place(this, header, sopInstanceUid);
+    return this.store.place(this, header, sopInstanceUid, naming);
   }
 
   discard(): void {
@@ -201,6 +216,22 @@ export class ObjectStore {
     });
   }
 
+  /**
+   * Conquest's `.v2` files are the raw data set in Implicit VR Little Endian, without preamble or meta: the
+   * Part 10 temporary file is converted in place (file-names.ts only gives `.v2` for native syntaxes).
+   */
+  private rewriteAsV2(tempPath: string): void {
+    const file = parseDicom(readFileSync(tempPath));
+    const parts = writeDatasetParts(file.dataset, ImplicitVRLittleEndian);
+    const fd = openSync(tempPath, 'w');
+    try {
+      writeAll(fd, parts);
+      if (this.durable) fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   /** Removes the spare temporary files (at shutdown). */
   close(): void {
     this.closed = true;
@@ -232,20 +263,27 @@ export class ObjectStore {
   }
 
   /** Renames a completed temporary file to its final place (replacing an earlier copy of the same instance). */
-  place(writer: ObjectWriter, header: Dataset, sopInstanceUid: string): string {
+  place(writer: ObjectWriter, header: Dataset, sopInstanceUid: string, naming: NamingContext): string {
     const existing = this.options.locator.find(sopInstanceUid);
     let target: string;
-    if (existing) target = existing;
-    else {
-      const rel = objectFileName(this.options.fileNameSyntax, header, {
-        time: Math.floor(Date.now() / 1000),
-        counter: this.counter++,
-      });
-      target = resolve(writer.device, rel);
+    let format: 'dcm' | 'v2';
+    if (existing) {
+      target = existing;
+      format = fileFormatOfName(existing);
+    } else {
+      const file = objectFile(
+        this.options.fileNameSyntax,
+        header,
+        { time: Math.floor(Date.now() / 1000), counter: this.counter++, ...naming },
+        { maxFileNameLength: this.options.maxFileNameLength ?? 255 },
+      );
+      target = resolve(writer.device, file.name);
+      format = file.format;
       // Defence in depth: file-names.ts already cleans every component.
       if (relative(resolve(writer.device), target).startsWith(`..${sep}`))
-        throw new Error(`file name ${rel} leaves the device`);
+        throw new Error(`file name ${file.name} leaves the device`);
     }
+    if (format === 'v2') this.rewriteAsV2(writer.tempPath);
     const folder = dirname(target);
     if (!this.knownDirs.has(folder)) {
       mkdirSync(folder, { recursive: true });

@@ -21,9 +21,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Dataset } from '../../src/dicom/dataset.js';
+import { parseDicom } from '../../src/dicom/reader.js';
 import { ExplicitVRLittleEndian } from '../../src/dicom/transfer-syntax.js';
 import { writeDataset } from '../../src/dicom/writer.js';
 import { DicomClient } from '../../src/net/client.js';
+import { canonical } from '../support/canonical.js';
 import { CORPUS_SKIP, corpusPath, repoRoot } from '../support/corpus.js';
 import { DCMTK_SKIP, runStatus } from '../support/dcmtk.js';
 
@@ -156,7 +158,7 @@ describe('dgate as a server', () => {
     assert.equal(r.code, 0, r.output);
     const stored = filesUnder(join(dir, 'data')).filter((f) => f.endsWith('.dcm'));
     assert.equal(stored.length, 1);
-    assert.match(stored[0]!, /data\/PAT001\/[0-9.]+_\d{4}_\d{6}_\d+\.dcm$/);
+    assert.match(stored[0]!, /data\/PAT001\/[0-9.]+_\d{4}_\d{6}_\d+[0-9a-f]{4}\.dcm$/);
   });
 
   it('dgate --echo reaches it by AE@host:port, host:port and acrnema.map', () => {
@@ -275,5 +277,62 @@ describe('dgate shutdown and large objects', () => {
     const stored = filesUnder(join(dir, 'data')).filter((f) => f.endsWith('.dcm'));
     assert.equal(stored.length, 1);
     assert.ok(statSync(stored[0]!).size > size);
+  });
+});
+
+describe('dgate FileNameSyntax', { skip: DCMTK_SKIP || CORPUS_SKIP }, () => {
+  const file = () => corpusPath('study/PAT002/20200630_A3003/s01_CT/0001.dcm');
+
+  async function storeWith(syntax: string): Promise<{ dir: string; stored: string[] }> {
+    const dir = mkdtempSync(join(tmpdir(), 'cq-fns-'));
+    writeFileSync(join(dir, 'dicom.ini'), `[sscscp]\nMyACRNema = CONQUESTSRV1\nFileNameSyntax = ${syntax}\n`);
+    const port = await freePort();
+    const d = startDgate(dir, [`-p${port}`]);
+    try {
+      await waitFor(d, /listening on port/);
+      const r = await runStatus('storescu', ['127.0.0.1', String(port), file()]);
+      assert.equal(r.code, 0, r.output);
+    } finally {
+      d.child.kill('SIGTERM');
+      await d.exited;
+    }
+    const stored = filesUnder(join(dir, 'data')).filter((f) => !f.includes('/.incoming/'));
+    return { dir, stored };
+  }
+
+  it('syntax 9 stores study/series/instance.dcm as Part 10', async (t) => {
+    const { dir, stored } = await storeWith('9');
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    assert.equal(stored.length, 1);
+    const sent = parseDicom(readFileSync(file()));
+    const uid = (k: string): string => sent.dataset.string(k)!;
+    assert.ok(
+      stored[0]!.endsWith(
+        `/data/${uid('StudyInstanceUID')}/${uid('SeriesInstanceUID')}/${uid('SOPInstanceUID')}.dcm`,
+      ),
+      stored[0],
+    );
+    assert.ok(parseDicom(readFileSync(stored[0]!)).preamble);
+  });
+
+  it('syntax 3 stores a raw Implicit VR LE .v2 file with the same data set', async (t) => {
+    const { dir, stored } = await storeWith('3');
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    assert.equal(stored.length, 1);
+    assert.match(stored[0]!, /\/data\/PAT002\/[0-9.]+_\d{4}_\d{6}_\d+[0-9a-f]{4}\.v2$/);
+    const v2 = parseDicom(readFileSync(stored[0]!));
+    assert.equal(v2.preamble, undefined);
+    assert.equal(v2.transferSyntax.uid, '1.2.840.10008.1.2');
+    const sent = parseDicom(readFileSync(file()));
+    assert.deepEqual(canonical(v2.dataset, { looseVR: true }), canonical(sent.dataset, { looseVR: true }));
+  });
+
+  it('a lua: FileNameSyntax is refused at start with a clear message', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'cq-fnl-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'dicom.ini'), '[sscscp]\nFileNameSyntax = lua:Data.PatientID\n');
+    const d = startDgate(dir, []);
+    assert.equal(await d.exited, 1);
+    assert.match(d.output(), /lua: file names need the scripting layer/);
   });
 });
