@@ -186,8 +186,8 @@ export const SCALAR_KEYS = {
   truncateFieldNames: num(
     DB,
     'TruncateFieldNames',
-    0,
-    'Truncate database field names to this many characters (10 for DBF files; 0: no truncation).',
+    10,
+    'Truncate database column names to this many characters: 10 as Conquest 1.5.0c in effect (its dbsql.cpp default, and its own queries use SopInstanc, SeriesInst, StudyInsta); 0: no truncation.',
   ),
   maxFieldLength: num(
     DB,
