@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import {
   buildServerConfig,
   ConfigError,
@@ -17,52 +16,8 @@ import {
   windowsInstallRoot,
 } from '../../src/config/config.js';
 import { IniFile } from '../../src/config/ini.js';
-
-/** The dicom.ini the Conquest manual (7.2) shows as what 1.4.19d and later write (its two parts joined). */
-const MANUAL_DICOM_INI = String.raw`# This file contains configuration information for the DICOM server
-# Do not edit unless you know what you are doing
-
-[sscscp]
-MicroPACS                = sscscp
-
-# Network configuration: server name and TCP/IP port#
-MyACRNema                = CONQUESTSRV1
-TCPPort                  = 5678
-
-# Host, database, username and password for database
-SQLHost                  = localhost
-SQLServer                = C:\dicomserver\Data\dbase\conquest.db3
-Username                  =
-Password                  =
-SQLite                   = 1
-DoubleBackSlashToDB      = 0
-UseEscapeStringConstants = 0
-
-# Configure server
-ImportExportDragAndDrop  = 1
-ZipTime                  = 05:
-UIDPrefix                 = 1.2.826.0.1.3680043.2.135.736036.74015798
-
-EnableComputedFields      = 1
-
-FileNameSyntax            = 4
-
-# Configuration of compression for incoming images and archival
-DroppedFileCompression    = un
-IncomingCompression       = un
-ArchiveCompression        = as
-
-# For debug information
-PACSName                  = CONQUESTSRV1
-OperatorConsole           = 127.0.0.1
-DebugLevel                = 0
-
-# Configuration of disk(s) to store images
-MAGDeviceFullThreshHold   = 30
-MAGDevices                = 1
-MAGDevice0                = C:\dicomserver\data\
-
-`;
+import { repoRoot } from '../support/corpus.js';
+import { MANUAL_DICOM_INI } from './manual-examples.js';
 
 /** The routing example of the manual (Appendix 2), under a [sscscp] header; its table-rule line left out. */
 const MANUAL_ROUTING_INI = `[sscscp]
@@ -409,16 +364,6 @@ test('a malformed file stops loadConfig with its path and line', () => {
       e.message.startsWith(`${join(dir, 'dicom.ini')}, line 3: expected 'key = value'`),
   );
 });
-
-/** The repository root: this file runs as <outDir>/test/config/*.js or test/config/*.ts. */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    dir = resolve(dir, '..');
-  }
-  throw new Error('package.json not found above the test');
-}
 
 test('docs/config-keys.md documents every typed key with its default', () => {
   const doc = readFileSync(join(repoRoot(), 'docs', 'config-keys.md'), 'utf8');

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import {
   allEntries,
   conquestSopNames,
@@ -16,16 +15,7 @@ import {
   uidsOfType,
 } from '../../src/dicom/dictionary/index.js';
 import { makeTag } from '../../src/dicom/tag.js';
-
-/** The repository root: this file runs as <outDir>/test/dicom/*.js or test/dicom/*.ts. */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    dir = resolve(dir, '..');
-  }
-  throw new Error('package.json not found above the test');
-}
+import { repoRoot } from '../support/corpus.js';
 
 test('provenance', () => {
   const source = dictionarySource();
