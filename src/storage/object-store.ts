@@ -161,7 +161,8 @@ export class ObjectStore {
   private closed = false;
   readonly durable: boolean;
   private freeCheckedAt = 0;
-  private freeMB = Number.POSITIVE_INFINITY;
+  /** Free MB per device, as last read. */
+  private freeMB: number[] = [];
 
   constructor(private readonly options: ObjectStoreOptions) {
     this.durable = options.durable ?? true;
@@ -241,25 +242,33 @@ export class ObjectStore {
     }
   }
 
+  /**
+   * The MAG device with the most free space, as Conquest's MaxMagDevice (free space is read at most every
+   * 2 s); StorageFullError when even that one is below MAGDeviceFullThreshHold.
+   */
   private pickDevice(): string {
     const devices = this.options.devices;
     if (devices.length === 0) throw new StorageFullError('no MAG device configured');
     const now = Date.now();
     if (now - this.freeCheckedAt > 2000) {
       this.freeCheckedAt = now;
-      try {
-        const st = statfsSync(devices[0]!);
-        this.freeMB = (st.bavail * st.bsize) / (1 << 20);
-      } catch {
-        this.freeMB = Number.POSITIVE_INFINITY;
-      }
+      this.freeMB = devices.map((d) => {
+        try {
+          const st = statfsSync(d);
+          return (st.bavail * st.bsize) / (1 << 20);
+        } catch {
+          return Number.NEGATIVE_INFINITY; // an unreachable device is never chosen
+        }
+      });
     }
-    if (this.freeMB < this.options.fullThresholdMB) {
+    let best = 0;
+    for (let k = 1; k < devices.length; k++) if (this.freeMB[k]! > this.freeMB[best]!) best = k;
+    if (this.freeMB[best]! < this.options.fullThresholdMB) {
       throw new StorageFullError(
-        `MAG0 has ${this.freeMB.toFixed(0)} MB free, below MAGDeviceFullThreshHold (${this.options.fullThresholdMB} MB)`,
+        `MAG${best} has ${this.freeMB[best]!.toFixed(0)} MB free, below MAGDeviceFullThreshHold (${this.options.fullThresholdMB} MB)`,
       );
     }
-    return devices[0]!;
+    return devices[best]!;
   }
 
   /** Renames a completed temporary file to its final place (replacing an earlier copy of the same instance). */
