@@ -3,7 +3,15 @@
  * acrnema.map, dgatesop.lst — written with Conquest's first-install defaults when missing). Nothing
  * else in the program reads configuration files.
  */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { IndexObjectLocator } from './archive/db-locator.js';
+import { ArchiveIndexer } from './archive/indexer.js';
 import { type LoadedConfig, loadConfig } from './config/config.js';
+import { DicomSql, defaultDicomSqlText } from './db/dicom-sql.js';
+import { quoteIdentifier } from './db/schema.js';
+import { type OpenedIndex, openSqliteIndex } from './db/sqlite.js';
+import type { Dataset } from './dicom/dataset.js';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from './dicom/implementation.js';
 import type { Logger } from './logging/logger.js';
 import type { AcceptancePolicy } from './net/acceptance.js';
@@ -12,7 +20,7 @@ import { DicomServer } from './net/server.js';
 import { type StoredObject, storageScp } from './services/storage-scp.js';
 import { verificationScp } from './services/verification-scp.js';
 import { FileNameSyntaxError, parseFileNameSyntax } from './storage/file-names.js';
-import { MemoryObjectLocator, ObjectStore } from './storage/object-store.js';
+import { MemoryObjectLocator, type ObjectLocator, ObjectStore } from './storage/object-store.js';
 
 export interface ServerOptions {
   /** The working directory with the configuration files (-w). */
@@ -79,13 +87,28 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       `FileNameSyntax ${fileNameSyntax}: lua: file names need the scripting layer, which this version does not have yet`,
     );
   }
+  const index = openIndex(config, log);
+  const indexer = index
+    ? new ArchiveIndexer({
+        schema: index.schema,
+        driver: index.driver,
+        devices: server.magDevices,
+        fixPhilips: server.fixPhilips,
+        fixKodak: server.fixKodak,
+        allowEmptyPatientID: server.allowEmptyPatientID,
+        log,
+      })
+    : undefined;
+  const locator: ObjectLocator = index
+    ? new IndexObjectLocator(index.driver, index.schema, server.magDevices)
+    : new MemoryObjectLocator();
   const store = new ObjectStore({
     devices: server.magDevices,
     fileNameSyntax,
     maxFileNameLength: server.maxFileNameLength,
     fullThresholdMB: server.magDeviceFullThreshHold,
     durable: server.fsyncStoredFiles,
-    locator: new MemoryObjectLocator(),
+    locator,
     log,
   });
   const counters: ServerCounters = { associations: 0, stored: 0, storedBytes: 0, startedAt: new Date() };
@@ -98,10 +121,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   dicom.handle(CommandField.C_ECHO_RQ, verificationScp);
   dicom.handle(
     CommandField.C_STORE_RQ,
-    storageScp({ store, failureStatus: server.storageFailedErrorCode }, (o: StoredObject) => {
-      counters.stored++;
-      counters.storedBytes += o.bytes;
-    }),
+    storageScp(
+      { store, failureStatus: server.storageFailedErrorCode, ...(index ? { admit: admitter(index) } : {}) },
+      async (o: StoredObject) => {
+        if (indexer) await indexer.index({ header: o.header, path: o.path });
+        counters.stored++;
+        counters.storedBytes += o.bytes;
+      },
+    ),
   );
   const { port: bound } = await dicom.listen(port, options.host);
   log.info(
@@ -116,6 +143,71 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     close: async (graceMs = 10_000) => {
       await dicom.close(graceMs);
       store.close();
+      await indexer?.close();
+      await index?.driver.close();
     },
+  };
+}
+
+/**
+ * The index database from dicom.ini and dicom.sql (written with Conquest's first-install layout when
+ * missing). SQLite only in this version; with another driver configured the server runs without an index.
+ */
+function openIndex(config: LoadedConfig, log: Logger): OpenedIndex | undefined {
+  const server = config.server;
+  if (server.databaseDriver !== 'sqlite') {
+    if (server.databaseDriver === 'null')
+      log.info('SQLServer is empty: running without an index database (NULL driver)');
+    else
+      log.warn(
+        `the ${server.databaseDriver} driver is not in this version yet: running without an index database`,
+      );
+    return undefined;
+  }
+  const sqlPath = join(config.dir, 'dicom.sql');
+  if (!existsSync(sqlPath)) {
+    writeFileSync(sqlPath, defaultDicomSqlText());
+    log.info(`wrote first-install default ${sqlPath}`);
+  }
+  const startup = server.raw('SQLiteStartup');
+  const index = openSqliteIndex({
+    file: server.sqlServer,
+    dicomSql: DicomSql.read(sqlPath),
+    schemaOptions: { truncateFieldNames: server.truncateFieldNames, maxFieldLength: server.maxFieldLength },
+    ...(startup ? { startup } : {}),
+  });
+  if (index.schemaChanged) log.warn(index.schemaChanged.message);
+  log.info(`index ${index.file}${index.created ? ' (created)' : ''}`);
+  return index;
+}
+
+/**
+ * Refuses, before any file is touched, an object whose SOP Instance UID the index already holds under
+ * another patient or series (Conquest: "Refused to enter inconsistent link"): replacing the file first would
+ * destroy the good copy. New UIDs are checked by the indexer itself, and their file removed if refused.
+ */
+function admitter(index: OpenedIndex): (header: Dataset) => void {
+  const image = index.schema.levels.Image!;
+  const patientColumn = image.byTag.get(0x00100020)?.column;
+  const q = (name: string): string => quoteIdentifier('sqlite', name);
+  const columns = [image.link?.column, patientColumn].filter((c): c is string => c !== undefined);
+  const sql = `SELECT ${columns.map(q).join(', ')} FROM ${q(image.table)} WHERE ${q(image.key.column)} = ?`;
+  return (header) => {
+    const uid = header.string('SOPInstanceUID') ?? '';
+    const row = index.driver.getSync<Record<string, string | null>>(sql, [uid]);
+    if (!row) return;
+    const clash = (column: string | undefined, value: string | undefined): boolean => {
+      const old = column ? (row[column] ?? '') : '';
+      return old !== '' && value !== undefined && value !== '' && old.toLowerCase() !== value.toLowerCase();
+    };
+    if (
+      clash(image.link?.column, header.string('SeriesInstanceUID')) ||
+      clash(patientColumn, header.string('PatientID'))
+    ) {
+      throw new Error(
+        `UID clash: SOP Instance UID ${uid} is already stored for patient '${patientColumn ? row[patientColumn] : '?'}' ` +
+          `in series ${image.link ? row[image.link.column] : '?'}; refused for patient '${header.string('PatientID') ?? ''}'`,
+      );
+    }
   };
 }

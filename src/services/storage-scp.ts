@@ -4,6 +4,7 @@
  * its header is parsed from the first bytes; the file is fsynced and renamed into place before the
  * response, so success means durable.
  */
+import { rmSync } from 'node:fs';
 import { Dataset } from '../dicom/dataset.js';
 import { DicomParseError } from '../dicom/errors.js';
 import { DicomStreamReader } from '../dicom/reader.js';
@@ -11,12 +12,22 @@ import { findTransferSyntax } from '../dicom/transfer-syntax.js';
 import { encodeFileHead } from '../dicom/writer.js';
 import { Status } from '../net/dimse/status.js';
 import type { ServiceRequest } from '../net/server.js';
-import { type ObjectStore, type ObjectWriter, StorageFullError } from '../storage/object-store.js';
+import {
+  type ObjectStore,
+  type ObjectWriter,
+  type PlacedObject,
+  StorageFullError,
+} from '../storage/object-store.js';
 
 export interface StorageScpOptions {
   store: ObjectStore;
   /** StorageFailedErrorCode (dicom.ini): the failure status for errors that have no more specific one. */
   failureStatus: number;
+  /**
+   * Checked before the file is put in place (an earlier copy may be replaced): throws when the object must be
+   * refused, e.g. its SOP Instance UID is already in the index under another patient or series.
+   */
+  admit?: (header: Dataset) => void | Promise<void>;
 }
 
 /** A stored object, as reported to the rest of the server (counters, and the index from the archive issue). */
@@ -34,7 +45,7 @@ const PIXEL_DATA = 0x7fe00010;
 
 export function storageScp(
   options: StorageScpOptions,
-  onStored?: (o: StoredObject) => void,
+  onStored?: (o: StoredObject) => void | Promise<void>,
 ): (req: ServiceRequest) => Promise<void> {
   return async (req) => {
     const { command, context, dataSet } = req.message;
@@ -89,9 +100,15 @@ export function storageScp(
       req.log.warn(
         `C-STORE: command names instance ${sopInstance} but the data set is ${uid}; stored as ${uid}`,
       );
-    let path: string;
     try {
-      path = await writer.commit(dataset, uid, {
+      await options.admit?.(dataset);
+    } catch (e) {
+      writer.discard();
+      return fail(options.failureStatus, `not stored: ${(e as Error).message}`);
+    }
+    let placed: PlacedObject;
+    try {
+      placed = await writer.commit(dataset, uid, {
         transferSyntaxUid: context.transferSyntax,
         callingAE: req.association.callingAETitle,
         calledAE: req.association.calledAETitle,
@@ -100,16 +117,27 @@ export function storageScp(
       writer.discard();
       return fail(options.failureStatus, `cannot store the object: ${(e as Error).message}`);
     }
-    req.log.debug(`stored ${path} (${ts?.name ?? context.transferSyntax}, ${writer.bytesWritten} bytes)`, 1);
-    onStored?.({
-      path,
+    const stored: StoredObject = {
+      path: placed.path,
       sopClassUid: sopClass,
       sopInstanceUid: uid,
       transferSyntaxUid: context.transferSyntax,
       callingAETitle: req.association.callingAETitle,
       bytes: writer.bytesWritten,
       header: dataset,
-    });
+    };
+    try {
+      // Success is answered only once the object is in the index (when there is one).
+      await onStored?.(stored);
+    } catch (e) {
+      // A new file whose index entry was refused (e.g. a UID clash) must not stay: no file without its row.
+      if (!placed.replaced) rmSync(placed.path, { force: true });
+      return fail(options.failureStatus, `not stored: ${(e as Error).message}`);
+    }
+    req.log.debug(
+      `stored ${placed.path} (${ts?.name ?? context.transferSyntax}, ${writer.bytesWritten} bytes)`,
+      1,
+    );
     await req.respond({ status });
   };
 }

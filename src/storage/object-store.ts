@@ -26,6 +26,12 @@ import { writeDatasetParts } from '../dicom/writer.js';
 import type { Logger } from '../logging/logger.js';
 import { fileFormatOfName, objectFile } from './file-names.js';
 
+/** Where a committed object went, and whether it replaced an earlier copy of the same instance. */
+export interface PlacedObject {
+  path: string;
+  replaced: boolean;
+}
+
 /** What names a file beyond its header: the association and the syntax it was received in. */
 export interface NamingContext {
   transferSyntaxUid: string;
@@ -118,7 +124,7 @@ export class ObjectWriter {
   }
 
   /** Makes the object durable under its final name (derived from the header) and returns that path. */
-  async commit(header: Dataset, sopInstanceUid: string, naming: NamingContext): Promise<string> {
+  async commit(header: Dataset, sopInstanceUid: string, naming: NamingContext): Promise<PlacedObject> {
     this.flush();
     // fdatasync: the data and what is needed to read it back (the size), not the timestamps.
     if (this.store.durable)
@@ -272,7 +278,7 @@ export class ObjectStore {
   }
 
   /** Renames a completed temporary file to its final place (replacing an earlier copy of the same instance). */
-  place(writer: ObjectWriter, header: Dataset, sopInstanceUid: string, naming: NamingContext): string {
+  place(writer: ObjectWriter, header: Dataset, sopInstanceUid: string, naming: NamingContext): PlacedObject {
     const existing = this.options.locator.find(sopInstanceUid);
     let target: string;
     let format: 'dcm' | 'v2';
@@ -308,6 +314,6 @@ export class ObjectStore {
     }
     this.options.locator.record(sopInstanceUid, target);
     if (existing) this.options.log.info(`replaced ${target} (same SOP Instance UID ${sopInstanceUid})`);
-    return target;
+    return { path: target, replaced: existing !== undefined };
   }
 }

@@ -16,6 +16,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,11 +24,11 @@ import { after, before, describe, it } from 'node:test';
 import { Dataset } from '../../src/dicom/dataset.js';
 import { parseDicom } from '../../src/dicom/reader.js';
 import { ExplicitVRLittleEndian } from '../../src/dicom/transfer-syntax.js';
-import { writeDataset } from '../../src/dicom/writer.js';
-import { DicomClient } from '../../src/net/client.js';
+import { writeDataset, writeDicomFile } from '../../src/dicom/writer.js';
+import { DicomClient, describeFile } from '../../src/net/client.js';
 import { canonical } from '../support/canonical.js';
 import { CORPUS_SKIP, corpusPath, repoRoot } from '../support/corpus.js';
-import { DCMTK_SKIP, runStatus } from '../support/dcmtk.js';
+import { DCMTK_SKIP, runStatus, storescuConfigs } from '../support/dcmtk.js';
 
 const DGATE = join(repoRoot(), 'dist', 'src', 'cli', 'dgate.js');
 const SC = '1.2.840.10008.5.1.4.1.1.7';
@@ -334,5 +335,120 @@ describe('dgate FileNameSyntax', { skip: DCMTK_SKIP || CORPUS_SKIP }, () => {
     const d = startDgate(dir, []);
     assert.equal(await d.exited, 1);
     assert.match(d.output(), /lua: file names need the scripting layer/);
+  });
+});
+
+describe('dgate indexes what it stores (SQLite, dicom.sql)', { skip: DCMTK_SKIP || CORPUS_SKIP }, () => {
+  interface Sqlite {
+    prepare(sql: string): { get(...p: unknown[]): Record<string, number> };
+    close(): void;
+  }
+  const openDb = (path: string): Sqlite => {
+    const Database = createRequire(import.meta.url)('better-sqlite3') as new (
+      p: string,
+      o: { readonly: boolean },
+    ) => Sqlite;
+    return new Database(path, { readonly: true });
+  };
+  const counts = (dir: string): number[] => {
+    const db = openDb(join(dir, 'data', 'dbase', 'conquest.db3'));
+    try {
+      return ['DICOMPatients', 'DICOMStudies', 'DICOMSeries', 'DICOMImages'].map(
+        (t) => db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get().n!,
+      );
+    } finally {
+      db.close();
+    }
+  };
+
+  it('the corpus study folder gives the patient/study/series/image rows; duplicates replace across restarts; a UID clash is refused', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'cq-index-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const port = await freePort();
+    let d = startDgate(dir, [`-p${port}`]);
+    await waitFor(d, /listening on port/);
+    assert.ok(existsSync(join(dir, 'dicom.sql')));
+    const studyFiles = filesUnder(corpusPath('study')).filter((f) => f.endsWith('.dcm'));
+    assert.equal(studyFiles.length, 145);
+    // Each file in its own transfer syntax (some are JPEG Lossless), as in the Storage SCP tests.
+    const described = await Promise.all(studyFiles.map((f) => describeFile(f)));
+    const groups = storescuConfigs(
+      dir,
+      described.map((f) => ({
+        path: f.path,
+        sopClassUid: f.sopClassUid,
+        transferSyntaxUid: f.transferSyntax.uid,
+      })),
+    );
+    const sendAsIs = async (paths: string[]): Promise<{ code: number; output: string }> => {
+      const cfg = storescuConfigs(
+        dir,
+        described
+          .filter((f) => paths.includes(f.path))
+          .map((f) => ({
+            path: f.path,
+            sopClassUid: f.sopClassUid,
+            transferSyntaxUid: f.transferSyntax.uid,
+          })),
+      )[0]!;
+      return runStatus('storescu', ['-xf', cfg.config, 'Default', '127.0.0.1', String(port), ...paths]);
+    };
+    for (const g of groups) {
+      const r = await runStatus('storescu', [
+        '-xf',
+        g.config,
+        'Default',
+        '127.0.0.1',
+        String(port),
+        ...g.files,
+      ]);
+      assert.equal(r.code, 0, r.output.slice(0, 2000));
+    }
+    assert.deepEqual(counts(dir), [3, 6, 15, 145]);
+
+    // Restart: the index, not memory, now knows where each instance is.
+    d.child.kill('SIGTERM');
+    await d.exited;
+    d = startDgate(dir, [`-p${port}`]);
+    t.after(() => d.child.kill('SIGKILL'));
+    await waitFor(d, /listening on port/);
+    const again = await sendAsIs([studyFiles[0]!]);
+    assert.equal(again.code, 0, again.output);
+    assert.deepEqual(counts(dir), [3, 6, 15, 145]);
+    assert.equal(filesUnder(join(dir, 'data')).filter((f) => f.endsWith('.dcm')).length, 145);
+
+    // The same SOP Instance UID under another patient: refused, nothing stored.
+    const clash = parseDicom(readFileSync(studyFiles[0]!));
+    clash.dataset.setStrings('PatientID', 'SOMEONE_ELSE');
+    const clashPath = join(dir, 'clash.dcm');
+    writeFileSync(clashPath, writeDicomFile(clash.meta, clash.dataset, clash.transferSyntax));
+    const refused = await runStatus('storescu', [
+      '-v',
+      '-xf',
+      storescuConfigs(dir, [
+        {
+          path: clashPath,
+          sopClassUid: clash.dataset.string('SOPClassUID')!,
+          transferSyntaxUid: clash.transferSyntax.uid,
+        },
+      ])[0]!.config,
+      'Default',
+      '127.0.0.1',
+      String(port),
+      clashPath,
+    ]);
+    assert.match(refused.output, /Received Store Response \((?!Success)/);
+    assert.deepEqual(counts(dir), [3, 6, 15, 145]);
+    assert.equal(filesUnder(join(dir, 'data')).filter((f) => f.endsWith('.dcm')).length, 145);
+    // ...and the good copy on disk is untouched.
+    const uid = clash.dataset.string('SOPInstanceUID')!;
+    const onDisk = filesUnder(join(dir, 'data'))
+      .filter((f) => f.endsWith('.dcm'))
+      .map((f) => parseDicom(readFileSync(f), { stopBeforeTag: 0x00200000 }).dataset)
+      .find((ds) => ds.string('SOPInstanceUID') === uid)!;
+    assert.equal(
+      onDisk.string('PatientID'),
+      parseDicom(readFileSync(studyFiles[0]!)).dataset.string('PatientID'),
+    );
   });
 });

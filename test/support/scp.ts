@@ -70,7 +70,9 @@ export async function startTestScp(
   server.handle(CommandField.C_ECHO_RQ, verificationScp);
   server.handle(
     CommandField.C_STORE_RQ,
-    storageScp({ store, failureStatus: 0x0110 }, (o) => stored.push(o)),
+    storageScp({ store, failureStatus: 0x0110 }, (o) => {
+      stored.push(o);
+    }),
   );
   const { port } = await server.listen(0, '127.0.0.1');
   return {

@@ -1,0 +1,57 @@
+/**
+ * An ObjectLocator backed by the index: where the file of a SOP instance is, from its image row
+ * (DeviceName + ObjectFile, as Conquest's GetFileName reads them).
+ *
+ * `ObjectLocator.find` is synchronous (the object store calls it while placing a file). That is fine with
+ * the embedded SQLite driver: better-sqlite3 reads synchronously, a primary-key lookup takes microseconds,
+ * and with WAL a read never waits for the writer. A networked driver has no synchronous read: it will need
+ * an asynchronous locator (the interface is to change with that driver's issue).
+ *
+ * `record` keeps the path in a small map: between the moment a file is placed and the commit of its index
+ * transaction the row is not yet visible, and a second copy of the same instance arriving then must still
+ * replace the same file. Entries go when the map exceeds its limit (oldest first); by then they are indexed.
+ */
+import { join, resolve } from 'node:path';
+import type { SqlParams, SqlRow, SyncReader } from '../db/driver.js';
+import { type DicomSchema, quoteIdentifier } from '../db/schema.js';
+import type { ObjectLocator } from '../storage/object-store.js';
+
+export class IndexObjectLocator implements ObjectLocator {
+  private readonly recent = new Map<string, string>();
+  private readonly sql: string;
+  private readonly devices: string[];
+
+  constructor(
+    private readonly db: SyncReader,
+    schema: DicomSchema,
+    devices: readonly string[],
+    private readonly recentLimit = 10_000,
+  ) {
+    const image = schema.levels.Image;
+    if (!image) throw new Error('dicom.sql has no *Image* level');
+    const q = (n: string) => quoteIdentifier('sqlite', n);
+    this.sql = `SELECT ${q('DeviceName')} AS device, ${q('ObjectFile')} AS file FROM ${q(image.table)} WHERE ${q(image.key.column)} = ?`;
+    this.devices = devices.map((d) => resolve(d));
+  }
+
+  find(sopInstanceUid: string): string | undefined {
+    const r = this.recent.get(sopInstanceUid);
+    if (r !== undefined) return r;
+    const row = this.db.getSync<SqlRow>(this.sql, [sopInstanceUid] as SqlParams);
+    if (!row || typeof row['file'] !== 'string' || row['file'] === '') return undefined;
+    return this.devicePath(String(row['device'] ?? ''), row['file']);
+  }
+
+  record(sopInstanceUid: string, path: string): void {
+    this.recent.delete(sopInstanceUid);
+    this.recent.set(sopInstanceUid, path);
+    while (this.recent.size > this.recentLimit) this.recent.delete(this.recent.keys().next().value as string);
+  }
+
+  /** MAGn + relative file → absolute path; undefined for a device this server does not have. */
+  devicePath(device: string, file: string): string | undefined {
+    const m = /^MAG(\d+)$/i.exec(device.trim());
+    const folder = m ? this.devices[Number(m[1])] : undefined;
+    return folder === undefined ? undefined : join(folder, file);
+  }
+}

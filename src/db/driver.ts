@@ -1,0 +1,50 @@
+/**
+ * The database driver the archive talks to: a few async calls, so that the SQLite driver (better-sqlite3,
+ * synchronous underneath) and the later PostgreSQL and MySQL drivers (asynchronous) fit the same code.
+ *
+ * Rules for callers:
+ * - every value is a parameter (`?` placeholders, in order); SQL text is only ever built from identifiers
+ *   (quoted with `quoteIdentifier`) and fixed words, never from values;
+ * - `transaction(fn)` runs `fn` with an executor bound to one transaction: everything it does commits
+ *   together when `fn` resolves, or is rolled back when it throws. Transactions on one driver run one at a
+ *   time (a driver is one connection). Savepoints (`SAVEPOINT x`, `ROLLBACK TO x`, `RELEASE x`) work inside
+ *   on every dialect.
+ */
+import type { SqlDialect } from './schema.js';
+
+/** What a parameter may be. */
+export type SqlValue = string | number | bigint | null | Buffer;
+export type SqlParams = readonly SqlValue[];
+export type SqlRow = Record<string, unknown>;
+
+export interface RunResult {
+  /** Rows inserted, updated or deleted. */
+  readonly changes: number;
+}
+
+/** What runs statements: a driver, or the executor of an open transaction. */
+export interface DbExecutor {
+  readonly dialect: SqlDialect;
+  run(sql: string, params?: SqlParams): Promise<RunResult>;
+  all<T extends SqlRow = SqlRow>(sql: string, params?: SqlParams): Promise<T[]>;
+  /** The first row, or undefined. */
+  get<T extends SqlRow = SqlRow>(sql: string, params?: SqlParams): Promise<T | undefined>;
+}
+
+export interface DbDriver extends DbExecutor {
+  /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws (and rethrown). */
+  transaction<T>(fn: (tx: DbExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * A synchronous read, for the few callers whose interface is synchronous (ObjectLocator.find). Only the
+ * embedded SQLite driver offers it; a networked driver cannot.
+ */
+export interface SyncReader {
+  getSync<T extends SqlRow = SqlRow>(sql: string, params?: SqlParams): T | undefined;
+}
+
+export function isSyncReader(x: unknown): x is SyncReader {
+  return typeof (x as Partial<SyncReader> | undefined)?.getSync === 'function';
+}
