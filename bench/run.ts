@@ -1,11 +1,13 @@
 /**
- * `npm run bench [data|store]`: every benchmark, or the named ones. Figures are printed as Markdown
+ * `npm run bench [data|store|index]`: every benchmark, or the named ones. Figures are printed as Markdown
  * tables with ratios against DCMTK measured in the same run; nothing is asserted.
  */
 import { dataLayerBench } from './data-layer.js';
+import { indexBench } from './index-writes.js';
 import { storeBench } from './store.js';
 
 const wanted = new Set(process.argv.slice(2));
 const all = wanted.size === 0;
 if (all || wanted.has('data')) dataLayerBench();
 if (all || wanted.has('store')) await storeBench();
+if (all || wanted.has('index')) await indexBench();
