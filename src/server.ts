@@ -17,6 +17,7 @@ import type { Logger } from './logging/logger.js';
 import type { AcceptancePolicy } from './net/acceptance.js';
 import { CommandField } from './net/dimse/command.js';
 import { DicomServer } from './net/server.js';
+import { findScp } from './services/find-scp.js';
 import { type StoredObject, storageScp } from './services/storage-scp.js';
 import { verificationScp } from './services/verification-scp.js';
 import { FileNameSyntaxError, parseFileNameSyntax } from './storage/file-names.js';
@@ -119,6 +120,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     log,
   });
   dicom.handle(CommandField.C_ECHO_RQ, verificationScp);
+  if (index) {
+    const sortKeys = {
+      PATIENT: server.patientQuerySortOrder,
+      STUDY: server.studyQuerySortOrder,
+      SERIES: server.seriesQuerySortOrder,
+      IMAGE: server.imageQuerySortOrder,
+    } as const;
+    dicom.handle(
+      CommandField.C_FIND_RQ,
+      findScp({
+        schema: index.schema,
+        db: index.driver,
+        computedFields: server.enableComputedFields,
+        sortOrder: (level) => sortKeys[level] || undefined,
+        queriesReturnIsoIr: server.queriesReturnISO_IR,
+        aeTitle,
+      }),
+    );
+  }
   dicom.handle(
     CommandField.C_STORE_RQ,
     storageScp(
