@@ -18,6 +18,7 @@ import type { AcceptancePolicy } from './net/acceptance.js';
 import { CommandField } from './net/dimse/command.js';
 import { DicomServer } from './net/server.js';
 import { findScp } from './services/find-scp.js';
+import { getScp, moveScp } from './services/retrieve-scp.js';
 import { type StoredObject, storageScp } from './services/storage-scp.js';
 import { verificationScp } from './services/verification-scp.js';
 import { FileNameSyntaxError, parseFileNameSyntax } from './storage/file-names.js';
@@ -127,6 +128,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       SERIES: server.seriesQuerySortOrder,
       IMAGE: server.imageQuerySortOrder,
     } as const;
+    const retrieve = {
+      schema: index.schema,
+      db: index.driver,
+      devices: server.magDevices,
+      aeTitle,
+      resolveDestination: (ae: string) => {
+        const entry = config.acrNemaMap.resolve(ae);
+        return entry ? { host: entry.host, port: entry.port } : undefined;
+      },
+    };
+    dicom.handle(CommandField.C_MOVE_RQ, moveScp(retrieve));
+    dicom.handle(CommandField.C_GET_RQ, getScp(retrieve));
     dicom.handle(
       CommandField.C_FIND_RQ,
       findScp({

@@ -97,6 +97,14 @@ export class DicomClient {
     private readonly proposed: readonly ProposedContext[],
   ) {}
 
+  /**
+   * A client over an association that is already open, e.g. the one a C-GET arrived on: the storage
+   * sub-operations go back over it, in the contexts the peer proposed (with the SCP role).
+   */
+  static over(association: Association): DicomClient {
+    return new DicomClient(association, []);
+  }
+
   /** Connects and negotiates; throws AssociationRejectedError or a connection error. */
   static async connect(
     options: DicomClientOptions,
@@ -208,7 +216,10 @@ export class DicomClient {
   }
 
   /** C-STORE of a file as it is: its data set bytes stream from disk. */
-  async storeFile(file: StorableFile): Promise<number> {
+  async storeFile(
+    file: StorableFile,
+    moveOriginator?: { aeTitle: string; messageId: number },
+  ): Promise<number> {
     const ctx = this.findContext(file.sopClassUid, [file.transferSyntax.uid]);
     if (!ctx || ctx.transferSyntax !== file.transferSyntax.uid) {
       const accepted = ctx ? ctx.transferSyntax : 'nothing';
@@ -222,7 +233,13 @@ export class DicomClient {
       size <= SMALL_FILE
         ? readFileSync(file.path).subarray(file.datasetOffset)
         : createReadStream(file.path, { start: file.datasetOffset, highWaterMark: 1 << 20 });
-    const rsp = await this.store(file.sopClassUid, file.sopInstanceUid, file.transferSyntax.uid, dataSet);
+    const rsp = await this.store(
+      file.sopClassUid,
+      file.sopInstanceUid,
+      file.transferSyntax.uid,
+      dataSet,
+      moveOriginator,
+    );
     return rsp.command.status ?? 0xffff;
   }
 

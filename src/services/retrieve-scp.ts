@@ -1,0 +1,260 @@
+/**
+ * Query/Retrieve Service Class, C-MOVE and C-GET SCP (PS3.4 C.4.2, C.4.3). The objects the identifier
+ * names are sent as C-STORE sub-operations — to the move destination (resolved through acrnema.map, on a
+ * sub-association) or, for C-GET, back over the same association — each in its stored transfer syntax when
+ * the receiver accepts it, else converted between native syntaxes. Pending responses carry the counts;
+ * the final one lists the failed SOP instances; C-CANCEL stops between sub-operations.
+ */
+import { readFileSync } from 'node:fs';
+import { QueryError } from '../archive/query.js';
+import { RETRIEVE_MODELS, type RetrieveItem, selectForRetrieve } from '../archive/retrieve.js';
+import type { DbExecutor } from '../db/driver.js';
+import type { DicomSchema } from '../db/schema.js';
+import { Dataset } from '../dicom/dataset.js';
+import { parseDicom } from '../dicom/reader.js';
+import { ExplicitVRLittleEndian, ImplicitVRLittleEndian, isNative } from '../dicom/transfer-syntax.js';
+import { writeDataset } from '../dicom/writer.js';
+import { DicomClient, describeFile, type ProposedContext, type StorableFile } from '../net/client.js';
+import { Status } from '../net/dimse/status.js';
+import type { ServiceRequest } from '../net/server.js';
+
+export interface Destination {
+  host: string;
+  port: number;
+}
+
+export interface RetrieveScpOptions {
+  schema: DicomSchema;
+  db: DbExecutor;
+  devices: readonly string[];
+  /** This server's AE title: the calling AE of C-MOVE sub-associations. */
+  aeTitle: string;
+  /** acrnema.map lookup for C-MOVE destinations. */
+  resolveDestination: (ae: string) => Destination | undefined;
+}
+
+interface Counts {
+  remaining: number;
+  completed: number;
+  failed: number;
+  warning: number;
+  failedUids: string[];
+}
+
+const NATIVE = [ExplicitVRLittleEndian.uid, ImplicitVRLittleEndian.uid];
+
+async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
+/** Per SOP class: each stored syntax in a context of its own, and one native context to convert into. */
+function contextsFor(
+  files: readonly StorableFile[],
+  roles?: { scuRole: boolean; scpRole: boolean },
+): ProposedContext[] {
+  const seen = new Set<string>();
+  const out: ProposedContext[] = [];
+  const push = (sop: string, ts: string[]): void => {
+    const key = `${sop}|${ts.join(',')}`;
+    if (seen.has(key) || out.length >= 128) return;
+    seen.add(key);
+    out.push({ abstractSyntax: sop, transferSyntaxes: ts, ...(roles ? { roles } : {}) });
+  };
+  for (const f of files)
+    if (!NATIVE.includes(f.transferSyntax.uid)) push(f.sopClassUid, [f.transferSyntax.uid]);
+  for (const f of files) push(f.sopClassUid, NATIVE);
+  return out;
+}
+
+/** One C-STORE sub-operation: as stored, or converted between native syntaxes; the response status. */
+async function storeOne(
+  client: DicomClient,
+  file: StorableFile,
+  origin?: { aeTitle: string; messageId: number },
+): Promise<number> {
+  const asIs = client.findContext(file.sopClassUid, [file.transferSyntax.uid]);
+  if (asIs && asIs.transferSyntax === file.transferSyntax.uid) return client.storeFile(file, origin);
+  const native = client.findContext(file.sopClassUid, NATIVE);
+  if (!native || !isNative(file.transferSyntax)) {
+    throw new Error(
+      `the receiver accepts ${file.sopClassUid} only in ${native?.transferSyntax ?? 'no syntax'}; ${file.transferSyntax.name} needs a codec`,
+    );
+  }
+  const ds = parseDicom(readFileSync(file.path)).dataset;
+  const rsp = await client.store(
+    file.sopClassUid,
+    file.sopInstanceUid,
+    native.transferSyntax,
+    writeDataset(ds, native.transferSyntax),
+    origin,
+  );
+  return rsp.command.status ?? 0xffff;
+}
+
+/** Runs the sub-operations, answering with pending counts; returns the counts and whether it was cancelled. */
+async function subOperations(
+  req: ServiceRequest,
+  items: readonly RetrieveItem[],
+  files: readonly (StorableFile | undefined)[],
+  client: DicomClient,
+  origin: { aeTitle: string; messageId: number } | undefined,
+): Promise<{ counts: Counts; cancelled: boolean }> {
+  const counts: Counts = { remaining: items.length, completed: 0, failed: 0, warning: 0, failedUids: [] };
+  for (let i = 0; i < items.length; i++) {
+    if (req.cancelled.aborted) return { counts, cancelled: true };
+    const file = files[i];
+    let status = 0xffff;
+    try {
+      if (!file) throw new Error(`${items[i]!.path} cannot be read`);
+      status = await storeOne(client, file, origin);
+    } catch (e) {
+      req.log.warn(`sub-operation for ${items[i]!.sopInstanceUid} failed: ${(e as Error).message}`);
+    }
+    counts.remaining--;
+    if (status === 0) counts.completed++;
+    else if ((status & 0xf000) === 0xb000) counts.warning++;
+    else {
+      counts.failed++;
+      counts.failedUids.push(items[i]!.sopInstanceUid);
+    }
+    if (counts.remaining > 0) await req.respond({ status: Status.Pending, ...countFields(counts) });
+  }
+  return { counts, cancelled: false };
+}
+
+function countFields(c: Counts): {
+  numberOfRemainingSuboperations: number;
+  numberOfCompletedSuboperations: number;
+  numberOfFailedSuboperations: number;
+  numberOfWarningSuboperations: number;
+} {
+  return {
+    numberOfRemainingSuboperations: c.remaining,
+    numberOfCompletedSuboperations: c.completed,
+    numberOfFailedSuboperations: c.failed,
+    numberOfWarningSuboperations: c.warning,
+  };
+}
+
+/** The final response: Success, B000 with the Failed SOP Instance UID List, or Cancel. */
+async function finish(
+  req: ServiceRequest,
+  counts: Counts,
+  cancelled: boolean,
+  transferSyntax: string,
+): Promise<void> {
+  const status = cancelled
+    ? Status.Cancel
+    : counts.failed + counts.warning > 0
+      ? Status.SubOperationsCompleteWithFailures
+      : Status.Success;
+  const fields = { status, ...countFields(counts) };
+  if (counts.failedUids.length === 0) {
+    // PS3.4 C.4.2.1.4: no Remaining count in a final (non-cancel) response.
+    if (!cancelled) delete (fields as Partial<typeof fields>).numberOfRemainingSuboperations;
+    await req.respond(fields);
+    return;
+  }
+  const ds = new Dataset();
+  ds.setStrings(0x00080058, counts.failedUids, 'UI');
+  if (!cancelled) delete (fields as Partial<typeof fields>).numberOfRemainingSuboperations;
+  await req.respond(fields, writeDataset(ds, transferSyntax));
+}
+
+async function select(req: ServiceRequest, options: RetrieveScpOptions): Promise<RetrieveItem[] | undefined> {
+  const { command, context, dataSet } = req.message;
+  const model = RETRIEVE_MODELS.get(command.affectedSopClassUid ?? context.abstractSyntax);
+  const refuse = async (status: number, why: string): Promise<undefined> => {
+    req.log.warn(
+      `retrieve from ${req.association.callingAETitle} refused (0x${status.toString(16).toUpperCase()}): ${why}`,
+    );
+    await req.respond({ status, errorComment: why.slice(0, 64) });
+    return undefined;
+  };
+  if (!dataSet) return refuse(Status.IdentifierDoesNotMatchSopClass, 'request without an identifier');
+  const bytes = await readAll(dataSet);
+  if (!model) return refuse(Status.SopClassNotSupported, 'not a retrieve information model of this server');
+  try {
+    const identifier = parseDicom(bytes, { transferSyntax: context.transferSyntax }).dataset;
+    return await selectForRetrieve(options.schema, options.db, options.devices, model, identifier);
+  } catch (e) {
+    if (e instanceof QueryError) return refuse(e.status, e.message);
+    return refuse(Status.UnableToProcess, (e as Error).message);
+  }
+}
+
+async function describeAll(items: readonly RetrieveItem[]): Promise<(StorableFile | undefined)[]> {
+  return Promise.all(items.map((i) => describeFile(i.path).catch(() => undefined)));
+}
+
+export function moveScp(options: RetrieveScpOptions): (req: ServiceRequest) => Promise<void> {
+  return async (req) => {
+    const { command, context } = req.message;
+    const destinationAE = (command.moveDestination ?? '').trim();
+    const destination = options.resolveDestination(destinationAE);
+    const items = await select(req, options);
+    if (!items) return;
+    if (!destination) {
+      req.log.warn(`C-MOVE to '${destinationAE}' refused: not in acrnema.map`);
+      await req.respond({
+        status: Status.MoveDestinationUnknown,
+        errorComment: `unknown destination ${destinationAE}`.slice(0, 64),
+      });
+      return;
+    }
+    const files = await describeAll(items);
+    req.log.info(
+      `C-MOVE of ${items.length} objects to ${destinationAE} (${destination.host}:${destination.port}) for ${req.association.callingAETitle}`,
+    );
+    if (items.length === 0) {
+      await req.respond({
+        status: Status.Success,
+        ...countFields({ remaining: 0, completed: 0, failed: 0, warning: 0, failedUids: [] }),
+      });
+      return;
+    }
+    let client: DicomClient;
+    try {
+      client = await DicomClient.connect(
+        {
+          host: destination.host,
+          port: destination.port,
+          callingAETitle: options.aeTitle,
+          calledAETitle: destinationAE,
+          log: req.log,
+        },
+        contextsFor(files.filter((f): f is StorableFile => f !== undefined)),
+      );
+    } catch (e) {
+      req.log.warn(`C-MOVE: cannot open an association to ${destinationAE}: ${(e as Error).message}`);
+      await req.respond({
+        status: Status.OutOfResourcesSubOperations,
+        errorComment: 'cannot reach the move destination',
+      });
+      return;
+    }
+    try {
+      const { counts, cancelled } = await subOperations(req, items, files, client, {
+        aeTitle: req.association.callingAETitle,
+        messageId: command.messageId ?? 0,
+      });
+      await finish(req, counts, cancelled, context.transferSyntax);
+    } finally {
+      await client.release().catch(() => client.abort());
+    }
+  };
+}
+
+export function getScp(options: RetrieveScpOptions): (req: ServiceRequest) => Promise<void> {
+  return async (req) => {
+    const items = await select(req, options);
+    if (!items) return;
+    const files = await describeAll(items);
+    req.log.info(`C-GET of ${items.length} objects for ${req.association.callingAETitle}`);
+    const client = DicomClient.over(req.association);
+    const { counts, cancelled } = await subOperations(req, items, files, client, undefined);
+    await finish(req, counts, cancelled, req.message.context.transferSyntax);
+  };
+}

@@ -1,0 +1,280 @@
+/**
+ * Query/Retrieve end to end: the corpus study folder stored into a running dgate (SQLite index); DCMTK
+ * findscu with the corpus query identifiers gives the matches of query/EXPECTED.tsv; movescu to a DCMTK
+ * storescp (known in acrnema.map) and getscu receive every object of the patient/study/series/image.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { describeFile } from '../../src/net/client.js';
+import { CORPUS_DIR, CORPUS_SKIP, repoRoot } from '../support/corpus.js';
+import { DCMTK_SKIP, runStatus, storescuConfigs } from '../support/dcmtk.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Expected {
+  identifier: string;
+  level: string;
+  matches: string[];
+  count: number | undefined;
+}
+
+function expectations(): Expected[] {
+  const lines = readFileSync(join(CORPUS_DIR, 'query', 'EXPECTED.tsv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1);
+  return lines.map((l) => {
+    const [identifier, level, , matches, count] = l.split('\t');
+    return {
+      identifier: identifier!,
+      level: level!,
+      matches: (matches ?? '').split(' ').filter(Boolean),
+      count: count ? Number(count) : undefined,
+    };
+  });
+}
+
+describe('Query/Retrieve SCP with findscu, movescu and getscu on the corpus study', {
+  skip: DCMTK_SKIP || CORPUS_SKIP,
+}, () => {
+  let dir: string;
+  let port: number;
+  let recvPort: number;
+  let recvDir: string;
+  let child: ChildProcess;
+  let receiver: ChildProcess;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cq-find-'));
+    recvDir = mkdtempSync(join(tmpdir(), 'cq-recv-'));
+    port = await freePort();
+    recvPort = await freePort();
+    writeFileSync(
+      join(dir, 'acrnema.map'),
+      `/* test */\nCONQUESTSRV1 127.0.0.1 ${port} un\nRECV 127.0.0.1 ${recvPort} un\n`,
+    );
+    receiver = spawn('storescp', ['+xa', '-od', recvDir, String(recvPort)], {
+      stdio: 'ignore',
+      env: { ...process.env, TCP_NODELAY: '1' },
+    });
+    child = spawn(process.execPath, [join(repoRoot(), 'dist', 'src', 'cli', 'dgate.js'), `-p${port}`, '-l'], {
+      cwd: dir,
+      stdio: 'ignore',
+    });
+    for (let i = 0; i < 100; i++) {
+      const r = await runStatus('echoscu', ['127.0.0.1', String(port)]);
+      if (r.code === 0) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    const root = join(CORPUS_DIR, 'study');
+    const files = readdirSync(root, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.dcm'))
+      .map((f) => join(root, f));
+    const described = await Promise.all(files.map((f) => describeFile(f)));
+    for (const g of storescuConfigs(
+      dir,
+      described.map((f) => ({
+        path: f.path,
+        sopClassUid: f.sopClassUid,
+        transferSyntaxUid: f.transferSyntax.uid,
+      })),
+    )) {
+      const r = await runStatus('storescu', [
+        '-xf',
+        g.config,
+        'Default',
+        '127.0.0.1',
+        String(port),
+        ...g.files,
+      ]);
+      assert.equal(r.code, 0, r.output.slice(0, 2000));
+    }
+  });
+  after(() => {
+    child.kill('SIGTERM');
+    receiver.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(recvDir, { recursive: true, force: true });
+  });
+
+  const db = (): { get(sql: string, ...p: unknown[]): Record<string, string | number> } => {
+    const Database = createRequire(import.meta.url)('better-sqlite3') as new (
+      p: string,
+      o: { readonly: boolean },
+    ) => { prepare(s: string): { get(...p: unknown[]): Record<string, string | number> } };
+    const conn = new Database(join(dir, 'data', 'dbase', 'conquest.db3'), { readonly: true });
+    return { get: (sql, ...p) => conn.prepare(sql).get(...p) };
+  };
+
+  function received(): string[] {
+    return readdirSync(recvDir);
+  }
+
+  /** storescp may still be writing the last files when movescu returns: wait for the count (2 s at most). */
+  async function receivedCount(expected: number): Promise<number> {
+    for (let i = 0; i < 40 && received().length < expected; i++) await new Promise((r) => setTimeout(r, 50));
+    return received().length;
+  }
+
+  async function move(
+    level: string,
+    keys: Record<string, string>,
+    destination = 'RECV',
+  ): Promise<{ code: number; output: string }> {
+    const args = [
+      '-v',
+      '-S',
+      '-aem',
+      destination,
+      '127.0.0.1',
+      String(port),
+      '-k',
+      `QueryRetrieveLevel=${level}`,
+    ];
+    for (const [k, v] of Object.entries(keys)) args.push('-k', `${k}=${v}`);
+    return runStatus('movescu', args);
+  }
+
+  it('C-MOVE of a study, a series and an image to a storescp: every object arrives', async () => {
+    const study = db().get(
+      'SELECT StudyInsta AS uid, (SELECT COUNT(*) FROM DICOMImages i JOIN DICOMSeries e ON e.SeriesInst = i.SeriesInst WHERE e.StudyInsta = s.StudyInsta) AS n FROM DICOMStudies s LIMIT 1',
+    );
+    const before = received().length;
+    const r = await move('STUDY', { StudyInstanceUID: String(study.uid) });
+    assert.equal(r.code, 0, r.output.slice(-2000));
+    assert.match(r.output, /Received Final Move Response \(Success\)/);
+    assert.equal(
+      (await receivedCount(before + Number(study.n))) - before,
+      Number(study.n),
+      r.output.slice(-1500),
+    );
+    const series = db().get(
+      'SELECT SeriesInst AS uid, StudyInsta AS study, (SELECT COUNT(*) FROM DICOMImages i WHERE i.SeriesInst = e.SeriesInst) AS n FROM DICOMSeries e LIMIT 1',
+    );
+    const b2 = received().length;
+    const r2 = await move('SERIES', {
+      StudyInstanceUID: String(series.study),
+      SeriesInstanceUID: String(series.uid),
+    });
+    assert.equal(r2.code, 0, r2.output.slice(-2000));
+    assert.match(r2.output, /Received Final Move Response \(Success\)/);
+    void b2;
+    const image = db().get('SELECT SOPInstanc AS uid, SeriesInst AS series FROM DICOMImages LIMIT 1');
+    const r3 = await move('IMAGE', {
+      StudyInstanceUID: String(series.study),
+      SeriesInstanceUID: String(image.series),
+      SOPInstanceUID: String(image.uid),
+    });
+    assert.equal(r3.code, 0, r3.output.slice(-2000));
+    assert.match(r3.output, /Received Final Move Response \(Success\)/);
+  });
+
+  it('C-MOVE to an AE that is not in acrnema.map fails with Move Destination Unknown', async () => {
+    const study = db().get('SELECT StudyInsta AS uid FROM DICOMStudies LIMIT 1');
+    const r = await move('STUDY', { StudyInstanceUID: String(study.uid) }, 'NOWHERE');
+    assert.match(r.output, /Final Move Response \(Refused: MoveDestinationUnknown\)/);
+  });
+
+  it('C-GET of a series sends every object back on the same association', async (t) => {
+    const out = mkdtempSync(join(tmpdir(), 'cq-get-'));
+    t.after(() => rmSync(out, { recursive: true, force: true }));
+    const series = db().get(
+      'SELECT SeriesInst AS uid, StudyInsta AS study, (SELECT COUNT(*) FROM DICOMImages i WHERE i.SeriesInst = e.SeriesInst) AS n FROM DICOMSeries e LIMIT 1',
+    );
+    const r = await runStatus('getscu', [
+      '-v',
+      '-S',
+      '-od',
+      out,
+      '127.0.0.1',
+      String(port),
+      '-k',
+      'QueryRetrieveLevel=SERIES',
+      '-k',
+      `StudyInstanceUID=${series.study}`,
+      '-k',
+      `SeriesInstanceUID=${series.uid}`,
+    ]);
+    assert.equal(r.code, 0, r.output.slice(-2000));
+    assert.equal(readdirSync(out).length, Number(series.n));
+  });
+
+  async function find(
+    model: '-S' | '-P',
+    identifier: string,
+  ): Promise<{ code: number; responses: string[] }> {
+    const r = await runStatus('findscu', [
+      '-v',
+      model,
+      '127.0.0.1',
+      String(port),
+      join(CORPUS_DIR, 'query', `${identifier}.dcm`),
+    ]);
+    // Each pending response is printed as a data set after "Find Response: N (Pending)".
+    const responses = r.output.split(/Find Response: \d+ \(Pending\)/).slice(1);
+    return { code: r.code, responses };
+  }
+
+  it('every study-level identifier finds the expected studies (Study Root)', async () => {
+    for (const e of expectations().filter((x) => x.level === 'STUDY' && x.count !== undefined)) {
+      const { code, responses } = await find('-S', e.identifier);
+      assert.equal(code, 0, e.identifier);
+      assert.equal(
+        responses.length,
+        e.count,
+        `${e.identifier}: ${responses.length} matches, expected ${e.count}`,
+      );
+      for (const m of e.matches) {
+        const [patient, date] = m.split('/');
+        assert.ok(
+          responses.some((r) => r.includes(`[${patient}]`) && r.includes(`[${date}]`)),
+          `${e.identifier}: no match for ${m}`,
+        );
+      }
+    }
+  });
+
+  it('the same identifiers give the same studies in the Patient Root model', async () => {
+    const e = expectations().find((x) => x.identifier === 'qr_study_date_range')!;
+    const { code, responses } = await find('-P', e.identifier);
+    assert.equal(code, 0);
+    assert.equal(responses.length, e.count);
+  });
+
+  it('patient, series and image level identifiers are answered', async () => {
+    const patients = await find('-P', 'qr_patient_level');
+    assert.equal(patients.code, 0);
+    assert.ok(patients.responses.length >= 1);
+    for (const id of ['qr_series_level', 'qr_image_level']) {
+      const r = await find('-S', id);
+      assert.equal(r.code, 0, id);
+      assert.ok(r.responses.length >= 1, `${id}: no match`);
+    }
+  });
+
+  it('a patient-level query in the Study Root model is refused (no patient level there)', async () => {
+    const r = await runStatus('findscu', [
+      '-v',
+      '-S',
+      '127.0.0.1',
+      String(port),
+      join(CORPUS_DIR, 'query', 'qr_patient_level.dcm'),
+    ]);
+    assert.doesNotMatch(r.output, /Find Response: \d+ \(Pending\)/);
+    assert.match(r.output, /Final Find Response \(Error: DataSetDoesNotMatchSOPClass\)/);
+  });
+});
