@@ -184,6 +184,7 @@ export const SCALAR_KEYS = {
     'EnableComputedFields',
     true,
     'Answer computed query keys such as Number of Study Related Instances (one extra count query per result).',
+    USED,
   ),
   truncateFieldNames: num(
     DB,
@@ -223,10 +224,11 @@ export const SCALAR_KEYS = {
     'PatientQuerySortOrder',
     '',
     'ORDER BY of patient-level queries (table.field, ...).',
+    USED,
   ),
-  studyQuerySortOrder: str(DB, 'StudyQuerySortOrder', '', 'ORDER BY of study-level queries.'),
-  seriesQuerySortOrder: str(DB, 'SeriesQuerySortOrder', '', 'ORDER BY of series-level queries.'),
-  imageQuerySortOrder: str(DB, 'ImageQuerySortOrder', '', 'ORDER BY of image-level queries.'),
+  studyQuerySortOrder: str(DB, 'StudyQuerySortOrder', '', 'ORDER BY of study-level queries.', USED),
+  seriesQuerySortOrder: str(DB, 'SeriesQuerySortOrder', '', 'ORDER BY of series-level queries.', USED),
+  imageQuerySortOrder: str(DB, 'ImageQuerySortOrder', '', 'ORDER BY of image-level queries.', USED),
   kFactorFile: path(DB, 'kFactorFile', 'dicom.sql', 'The database layout file.'),
 
   importExportDragAndDrop: bool(
@@ -401,6 +403,7 @@ export const SCALAR_KEYS = {
     'QueriesReturnISO_IR',
     0,
     'All query answers report Specific Character Set ISO_IR NNN (0: not).',
+    USED,
   ),
   enableReadAheadThread: num(
     QRY,
