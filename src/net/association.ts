@@ -149,7 +149,9 @@ export class Association {
   private readonly framer: PduFramer;
   private artim: NodeJS.Timeout | undefined;
   private pending: PendingMessage | undefined;
+  /** Requests awaiting their response, by Message ID; all are rejected when the association ends. */
   private readonly responseWaiters = new Map<number, (m: DimseMessage) => void>();
+  private readonly responseRejects = new Map<number, (e: Error) => void>();
   private connectWaiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private releaseWaiter: (() => void) | undefined;
   private nextMessageId = 1;
@@ -250,9 +252,11 @@ export class Association {
     const id = command.messageId ?? this.newMessageId();
     command.messageId = id;
     const final = new Promise<DimseMessage>((resolve, reject) => {
-      const onEnd = (): void =>
+      if (this.state === 'Sta1' || this.socket.destroyed) {
         reject(this.endReason ?? new AssociationAbortedError('association closed before the response'));
-      this.closed.then(onEnd);
+        return;
+      }
+      this.responseRejects.set(id, reject);
       this.responseWaiters.set(id, (m) => {
         const status = m.command.status ?? 0;
         if ((status === 0xff00 || status === 0xff01) && onPending) {
@@ -261,6 +265,7 @@ export class Association {
         }
         if (status === 0xff00 || status === 0xff01) return;
         this.responseWaiters.delete(id);
+        this.responseRejects.delete(id);
         resolve(m);
       });
     });
@@ -615,6 +620,10 @@ export class Association {
       this.pending = undefined;
       this.connectWaiter?.reject(err);
     }
+    const ended = this.endReason ?? new AssociationAbortedError('association closed before the response');
+    for (const reject of this.responseRejects.values()) reject(ended);
+    this.responseRejects.clear();
+    this.responseWaiters.clear();
     this.state = 'Sta1';
     this.releaseWaiter?.();
   }
