@@ -6,6 +6,8 @@ export interface CommandContext {
   dir: string;
   /** -h: this node's AE title, overriding MyACRNema. */
   aeTitle: string | undefined;
+  /** -p: this node's port, overriding TCPPort (for `(local)`). */
+  port?: number | undefined;
   stdout: NodeJS.WritableStream;
   log: Logger;
 }

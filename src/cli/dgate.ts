@@ -20,6 +20,10 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   dump_json: async () => (await import('./commands/dump.js')).dumpJsonCommand,
   echo: async () => (await import('./commands/network.js')).echoCommand,
   forward: async () => (await import('./commands/network.js')).forwardCommand,
+  movepatient: async () => (await import('./commands/move.js')).moveCommand.bind(null, 'movepatient'),
+  movestudy: async () => (await import('./commands/move.js')).moveCommand.bind(null, 'movestudy'),
+  moveseries: async () => (await import('./commands/move.js')).moveCommand.bind(null, 'moveseries'),
+  move: async () => (await import('./commands/move.js')).moveCommand.bind(null, 'move'),
 };
 
 /** Errors whose message is the whole story for the user (no stack), matched by name so that their modules need not load. */
@@ -105,7 +109,13 @@ export async function main(
       );
     const run = await load();
     const log = new LineLogger((l) => process.stderr.write(`${l}\n`), 0);
-    await run(parsed.command.args, { dir: settings.dir, aeTitle: settings.aeTitle, stdout, log });
+    await run(parsed.command.args, {
+      dir: settings.dir,
+      aeTitle: settings.aeTitle,
+      port: settings.port,
+      stdout,
+      log,
+    });
     return 0;
   }
   await runServer(settings);

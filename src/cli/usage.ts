@@ -16,6 +16,10 @@ Usage:
 Communication options:
   --echo:AE,file                 Echo server; show response (AE from acrnema.map, AE@host:port or host:port)
   --forward:file,mode,AE         Send file to server (mode: sent as is in this version)
+  --movepatient:source,dest,patid          Move patient, source e.g. (local)
+  --movestudy:source,dest,patid:studyuid   Move study, patid: optional
+  --moveseries:src,dst,patid:seruid,stuid  Move series, patid: optional
+  --move:src,dst,p,st,ser,sop              Move patient..image
   --dump_header:filein,fileout   Create header dump of file (stdout without fileout)
   --dump_json:filein,fileout     Write the file as DICOM JSON (PS3.18 F.2; stdout without fileout)
 

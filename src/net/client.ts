@@ -5,14 +5,16 @@
  */
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { type Socket, connect as tcpConnect } from 'node:net';
+import type { Dataset } from '../dicom/dataset.js';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '../dicom/implementation.js';
-import { readDicomFile } from '../dicom/reader.js';
+import { parseDicom, readDicomFile } from '../dicom/reader.js';
 import type { TransferSyntax } from '../dicom/transfer-syntax.js';
 import {
   ExplicitVRBigEndian,
   ExplicitVRLittleEndian,
   ImplicitVRLittleEndian,
 } from '../dicom/transfer-syntax.js';
+import { writeDataset } from '../dicom/writer.js';
 import { type Logger, silentLogger } from '../logging/logger.js';
 import {
   Association,
@@ -247,6 +249,73 @@ export class DicomClient {
     return this.proposed;
   }
 
+  /**
+   * C-FIND (PS3.7 9.1.2): sends the identifier (encoded in the accepted syntax) and calls onMatch with each
+   * pending response's identifier bytes; resolves with the final status.
+   */
+  async find(
+    sopClassUid: string,
+    identifier: Dataset,
+    onMatch: (response: Dataset) => void,
+  ): Promise<number> {
+    const ctx = this.requireContext(sopClassUid);
+    // Matches are delivered in order: each waits for the one before it.
+    let delivered: Promise<void> = Promise.resolve();
+    const rsp = await this.association.sendRequest(
+      ctx.id,
+      {
+        commandField: CommandField.C_FIND_RQ,
+        affectedSopClassUid: sopClassUid,
+        priority: Priority.MEDIUM,
+        hasDataSet: true,
+      },
+      writeDataset(identifier, ctx.transferSyntax),
+      (pending) => {
+        if (!pending.dataSet) return;
+        const bytes = readStream(pending.dataSet);
+        delivered = delivered.then(async () =>
+          onMatch(parseDicom(await bytes, { transferSyntax: ctx.transferSyntax }).dataset),
+        );
+      },
+    );
+    rsp.dataSet?.resume();
+    await delivered;
+    return rsp.command.status ?? 0xffff;
+  }
+
+  /** C-MOVE (PS3.7 9.1.4) to `destination`; resolves with the final response's status and counts. */
+  async move(
+    sopClassUid: string,
+    destination: string,
+    identifier: Dataset,
+    onPending?: (m: RetrieveProgress) => void,
+  ): Promise<RetrieveProgress> {
+    const ctx = this.requireContext(sopClassUid);
+    const rsp = await this.association.sendRequest(
+      ctx.id,
+      {
+        commandField: CommandField.C_MOVE_RQ,
+        affectedSopClassUid: sopClassUid,
+        priority: Priority.MEDIUM,
+        moveDestination: destination,
+        hasDataSet: true,
+      },
+      writeDataset(identifier, ctx.transferSyntax),
+      (pending) => {
+        pending.dataSet?.resume();
+        onPending?.(progressOf(pending));
+      },
+    );
+    rsp.dataSet?.resume();
+    return progressOf(rsp);
+  }
+
+  private requireContext(sopClassUid: string): { id: number; transferSyntax: string } {
+    const ctx = this.findContext(sopClassUid, NATIVE);
+    if (!ctx) throw new AssociationError(`${sopClassUid} was not accepted`);
+    return ctx;
+  }
+
   async release(): Promise<void> {
     await this.association.release();
   }
@@ -257,6 +326,32 @@ export class DicomClient {
 }
 
 export { NATIVE as NATIVE_TRANSFER_SYNTAXES };
+
+/** Status and sub-operation counts of a C-MOVE or C-GET response. */
+export interface RetrieveProgress {
+  status: number;
+  remaining: number | undefined;
+  completed: number;
+  failed: number;
+  warning: number;
+}
+
+function progressOf(m: DimseMessage): RetrieveProgress {
+  const c = m.command;
+  return {
+    status: c.status ?? 0xffff,
+    remaining: c.numberOfRemainingSuboperations,
+    completed: c.numberOfCompletedSuboperations ?? 0,
+    failed: c.numberOfFailedSuboperations ?? 0,
+    warning: c.numberOfWarningSuboperations ?? 0,
+  };
+}
+
+async function readStream(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(chunk);
+  return Buffer.concat(parts);
+}
 
 function openSocket(host: string, port: number, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {

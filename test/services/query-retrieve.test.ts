@@ -4,14 +4,15 @@
  * storescp (known in acrnema.map) and getscu receive every object of the patient/study/series/image.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { describeFile } from '../../src/net/client.js';
+import { Dataset } from '../../src/dicom/dataset.js';
+import { DicomClient, describeFile } from '../../src/net/client.js';
 import { CORPUS_DIR, CORPUS_SKIP, repoRoot } from '../support/corpus.js';
 import { DCMTK_SKIP, runStatus, storescuConfigs } from '../support/dcmtk.js';
 
@@ -181,6 +182,54 @@ describe('Query/Retrieve SCP with findscu, movescu and getscu on the corpus stud
     });
     assert.equal(r3.code, 0, r3.output.slice(-2000));
     assert.match(r3.output, /Received Final Move Response \(Success\)/);
+  });
+
+  it('dgate --movestudy / --movepatient / --move ask a server for a C-MOVE (our SCU)', async () => {
+    const dgate = (arg: string): { status: number | null; stdout: string; stderr: string } =>
+      spawnSync(
+        process.execPath,
+        [join(repoRoot(), 'dist', 'src', 'cli', 'dgate.js'), `-w${dir}`, `-p${port}`, arg],
+        { encoding: 'utf8' },
+      );
+    const study = db().get(
+      'SELECT StudyInsta AS uid, PatientID AS pat, (SELECT COUNT(*) FROM DICOMImages i JOIN DICOMSeries e ON e.SeriesInst = i.SeriesInst WHERE e.StudyInsta = s.StudyInsta) AS n FROM DICOMStudies s LIMIT 1',
+    );
+    const r = dgate(`--movestudy:(local),RECV,:${study.uid}`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`C-MOVE of study .* success \\(${study.n} completed, 0 failed`));
+    const patient = dgate(`--movepatient:CONQUESTSRV1,RECV,${study.pat}`);
+    assert.equal(patient.status, 0, patient.stderr);
+    assert.match(patient.stdout, /C-MOVE of patient .* success/);
+    const image = db().get(
+      'SELECT SOPInstanc AS sop, i.SeriesInst AS series, e.StudyInsta AS study FROM DICOMImages i JOIN DICOMSeries e ON e.SeriesInst = i.SeriesInst LIMIT 1',
+    );
+    const one = dgate(`--move:(local),RECV,,${image.study},${image.series},${image.sop}`);
+    assert.equal(one.status, 0, one.stderr);
+    assert.match(one.stdout, /C-MOVE of image .* \(1 completed, 0 failed/);
+    const bad = dgate(`--movestudy:(local),NOWHERE,:${study.uid}`);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /0xA801/);
+  });
+
+  it('our SCU C-FIND gets every study, in order, with the requested keys', async () => {
+    const client = await DicomClient.connect(
+      { host: '127.0.0.1', port, callingAETitle: 'FINDER', calledAETitle: 'CONQUESTSRV1' },
+      [{ abstractSyntax: '1.2.840.10008.5.1.4.1.2.2.1', transferSyntaxes: ['1.2.840.10008.1.2.1'] }],
+    );
+    const identifier = new Dataset();
+    identifier.setStrings('QueryRetrieveLevel', 'STUDY');
+    identifier.setStrings('PatientID', '');
+    identifier.setStrings('StudyInstanceUID', '');
+    identifier.setStrings('StudyDate', '');
+    const matches: Dataset[] = [];
+    const status = await client.find('1.2.840.10008.5.1.4.1.2.2.1', identifier, (m) => matches.push(m));
+    await client.release();
+    assert.equal(status, 0);
+    assert.equal(matches.length, 6);
+    for (const m of matches) {
+      assert.ok(m.string('StudyInstanceUID'));
+      assert.match(m.string('StudyDate') ?? '', /^\d{8}$/);
+    }
   });
 
   it('C-MOVE to an AE that is not in acrnema.map fails with Move Destination Unknown', async () => {
