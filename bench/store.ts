@@ -6,7 +6,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dataset } from '../src/dicom/dataset.js';
@@ -14,6 +13,7 @@ import { generateUid } from '../src/dicom/implementation.js';
 import { ExplicitVRLittleEndian } from '../src/dicom/transfer-syntax.js';
 import { writeDicomFile } from '../src/dicom/writer.js';
 import { contextsForFiles, DicomClient, describeFile } from '../src/net/client.js';
+import { freePort } from '../test/support/ports.js';
 import { DGATE } from './data-layer.js';
 
 const COUNT = Number(process.env['BENCH_STORE_COUNT'] ?? 2000);
@@ -55,16 +55,6 @@ function generate(dir: string, rows: number, count: number): { files: string[]; 
     bytes += out.length;
   }
   return { files, bytes };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function peakRssMB(pid: number): number {

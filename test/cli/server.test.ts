@@ -17,7 +17,6 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -29,19 +28,10 @@ import { DicomClient, describeFile } from '../../src/net/client.js';
 import { canonical } from '../support/canonical.js';
 import { CORPUS_SKIP, corpusPath, repoRoot } from '../support/corpus.js';
 import { DCMTK_SKIP, runStatus, storescuConfigs } from '../support/dcmtk.js';
+import { freePort } from '../support/ports.js';
 
 const DGATE = join(repoRoot(), 'dist', 'src', 'cli', 'dgate.js');
 const SC = '1.2.840.10008.5.1.4.1.1.7';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Dgate {
   child: ChildProcess;

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,16 +14,7 @@ import { Dataset } from '../../src/dicom/dataset.js';
 import { DicomClient, describeFile } from '../../src/net/client.js';
 import { CORPUS_DIR, CORPUS_SKIP, repoRoot } from '../support/corpus.js';
 import { DCMTK_SKIP, runStatus, storescuConfigs } from '../support/dcmtk.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../support/ports.js';
 
 interface Expected {
   identifier: string;
