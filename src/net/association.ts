@@ -92,6 +92,13 @@ export class AssociationAbortedError extends AssociationError {
   }
 }
 
+/** Reads a (small) data set stream whole: identifiers and responses are a few hundred bytes. */
+export async function readDataSet(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of stream) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
 /** Largest PDV we send when the peer announced no limit (maximum length 0). */
 const UNLIMITED_PDV = 1 << 20;
 

@@ -22,6 +22,7 @@ import {
   type AssociationTimeouts,
   type DataSetSource,
   type DimseMessage,
+  readDataSet,
 } from './association.js';
 import { CommandField, Priority } from './dimse/command.js';
 import { type AAssociateRq, DICOM_APPLICATION_CONTEXT_NAME, type ScpScuRoleSelection } from './pdu.js';
@@ -272,7 +273,7 @@ export class DicomClient {
       writeDataset(identifier, ctx.transferSyntax),
       (pending) => {
         if (!pending.dataSet) return;
-        const bytes = readStream(pending.dataSet);
+        const bytes = readDataSet(pending.dataSet);
         delivered = delivered.then(async () =>
           onMatch(parseDicom(await bytes, { transferSyntax: ctx.transferSyntax }).dataset),
         );
@@ -345,12 +346,6 @@ function progressOf(m: DimseMessage): RetrieveProgress {
     failed: c.numberOfFailedSuboperations ?? 0,
     warning: c.numberOfWarningSuboperations ?? 0,
   };
-}
-
-async function readStream(stream: AsyncIterable<Buffer>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of stream) parts.push(chunk);
-  return Buffer.concat(parts);
 }
 
 function openSocket(host: string, port: number, timeoutMs: number): Promise<Socket> {

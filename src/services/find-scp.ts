@@ -16,6 +16,7 @@ import type { Dataset } from '../dicom/dataset.js';
 import type { DicomParseError } from '../dicom/errors.js';
 import { parseDicom } from '../dicom/reader.js';
 import { writeDataset } from '../dicom/writer.js';
+import { readDataSet } from '../net/association.js';
 import { Status } from '../net/dimse/status.js';
 import type { ServiceRequest } from '../net/server.js';
 
@@ -41,13 +42,6 @@ export interface FindScpOptions {
   aeTitle: string;
 }
 
-/** Reads a whole (small) data set stream: identifiers are a few hundred bytes. */
-async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of stream) parts.push(chunk);
-  return Buffer.concat(parts);
-}
-
 export function findScp(options: FindScpOptions): (req: ServiceRequest) => Promise<void> {
   return async (req) => {
     const { command, context, dataSet } = req.message;
@@ -61,7 +55,7 @@ export function findScp(options: FindScpOptions): (req: ServiceRequest) => Promi
     };
     if (!dataSet)
       return refuse(Status.IdentifierDoesNotMatchSopClass, 'C-FIND request without an identifier');
-    const bytes = await readAll(dataSet);
+    const bytes = await readDataSet(dataSet);
     if (!model)
       return refuse(
         Status.SopClassNotSupported,

@@ -14,6 +14,7 @@ import { Dataset } from '../dicom/dataset.js';
 import { parseDicom } from '../dicom/reader.js';
 import { ExplicitVRLittleEndian, ImplicitVRLittleEndian, isNative } from '../dicom/transfer-syntax.js';
 import { writeDataset } from '../dicom/writer.js';
+import { readDataSet } from '../net/association.js';
 import { DicomClient, describeFile, type ProposedContext, type StorableFile } from '../net/client.js';
 import { Status } from '../net/dimse/status.js';
 import type { ServiceRequest } from '../net/server.js';
@@ -42,12 +43,6 @@ interface Counts {
 }
 
 const NATIVE = [ExplicitVRLittleEndian.uid, ImplicitVRLittleEndian.uid];
-
-async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  for await (const chunk of stream) parts.push(chunk);
-  return Buffer.concat(parts);
-}
 
 /** Per SOP class: each stored syntax in a context of its own, and one native context to convert into. */
 function contextsFor(
@@ -174,7 +169,7 @@ async function select(req: ServiceRequest, options: RetrieveScpOptions): Promise
     return undefined;
   };
   if (!dataSet) return refuse(Status.IdentifierDoesNotMatchSopClass, 'request without an identifier');
-  const bytes = await readAll(dataSet);
+  const bytes = await readDataSet(dataSet);
   if (!model) return refuse(Status.SopClassNotSupported, 'not a retrieve information model of this server');
   try {
     const identifier = parseDicom(bytes, { transferSyntax: context.transferSyntax }).dataset;

@@ -24,10 +24,10 @@ import { Dataset } from '../../src/dicom/dataset.js';
 import { parseDicom } from '../../src/dicom/reader.js';
 import { ExplicitVRLittleEndian } from '../../src/dicom/transfer-syntax.js';
 import { writeDataset, writeDicomFile } from '../../src/dicom/writer.js';
-import { DicomClient, describeFile } from '../../src/net/client.js';
+import { DicomClient } from '../../src/net/client.js';
 import { canonical } from '../support/canonical.js';
 import { CORPUS_SKIP, corpusPath, repoRoot } from '../support/corpus.js';
-import { DCMTK_SKIP, runStatus, storescuConfigs } from '../support/dcmtk.js';
+import { DCMTK_SKIP, runStatus, storeAsIs } from '../support/dcmtk.js';
 import { freePort } from '../support/ports.js';
 
 const DGATE = join(repoRoot(), 'dist', 'src', 'cli', 'dgate.js');
@@ -361,39 +361,8 @@ describe('dgate indexes what it stores (SQLite, dicom.sql)', { skip: DCMTK_SKIP 
     const studyFiles = filesUnder(corpusPath('study')).filter((f) => f.endsWith('.dcm'));
     assert.equal(studyFiles.length, 145);
     // Each file in its own transfer syntax (some are JPEG Lossless), as in the Storage SCP tests.
-    const described = await Promise.all(studyFiles.map((f) => describeFile(f)));
-    const groups = storescuConfigs(
-      dir,
-      described.map((f) => ({
-        path: f.path,
-        sopClassUid: f.sopClassUid,
-        transferSyntaxUid: f.transferSyntax.uid,
-      })),
-    );
-    const sendAsIs = async (paths: string[]): Promise<{ code: number; output: string }> => {
-      const cfg = storescuConfigs(
-        dir,
-        described
-          .filter((f) => paths.includes(f.path))
-          .map((f) => ({
-            path: f.path,
-            sopClassUid: f.sopClassUid,
-            transferSyntaxUid: f.transferSyntax.uid,
-          })),
-      )[0]!;
-      return runStatus('storescu', ['-xf', cfg.config, 'Default', '127.0.0.1', String(port), ...paths]);
-    };
-    for (const g of groups) {
-      const r = await runStatus('storescu', [
-        '-xf',
-        g.config,
-        'Default',
-        '127.0.0.1',
-        String(port),
-        ...g.files,
-      ]);
-      assert.equal(r.code, 0, r.output.slice(0, 2000));
-    }
+    const r = await storeAsIs(dir, port, studyFiles);
+    assert.equal(r.code, 0, r.output.slice(0, 2000));
     assert.deepEqual(counts(dir), [3, 6, 15, 145]);
 
     // Restart: the index, not memory, now knows where each instance is.
@@ -402,7 +371,7 @@ describe('dgate indexes what it stores (SQLite, dicom.sql)', { skip: DCMTK_SKIP 
     d = startDgate(dir, [`-p${port}`]);
     t.after(() => d.child.kill('SIGKILL'));
     await waitFor(d, /listening on port/);
-    const again = await sendAsIs([studyFiles[0]!]);
+    const again = await storeAsIs(dir, port, [studyFiles[0]!]);
     assert.equal(again.code, 0, again.output);
     assert.deepEqual(counts(dir), [3, 6, 15, 145]);
     assert.equal(filesUnder(join(dir, 'data')).filter((f) => f.endsWith('.dcm')).length, 145);
@@ -412,21 +381,7 @@ describe('dgate indexes what it stores (SQLite, dicom.sql)', { skip: DCMTK_SKIP 
     clash.dataset.setStrings('PatientID', 'SOMEONE_ELSE');
     const clashPath = join(dir, 'clash.dcm');
     writeFileSync(clashPath, writeDicomFile(clash.meta, clash.dataset, clash.transferSyntax));
-    const refused = await runStatus('storescu', [
-      '-v',
-      '-xf',
-      storescuConfigs(dir, [
-        {
-          path: clashPath,
-          sopClassUid: clash.dataset.string('SOPClassUID')!,
-          transferSyntaxUid: clash.transferSyntax.uid,
-        },
-      ])[0]!.config,
-      'Default',
-      '127.0.0.1',
-      String(port),
-      clashPath,
-    ]);
+    const refused = await storeAsIs(dir, port, [clashPath], ['-v']);
     assert.match(refused.output, /Received Store Response \((?!Success)/);
     assert.deepEqual(counts(dir), [3, 6, 15, 145]);
     assert.equal(filesUnder(join(dir, 'data')).filter((f) => f.endsWith('.dcm')).length, 145);

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Dataset } from '../../src/dicom/dataset.js';
-import { DicomClient, describeFile } from '../../src/net/client.js';
+import { DicomClient } from '../../src/net/client.js';
 import { CORPUS_DIR, CORPUS_SKIP, repoRoot } from '../support/corpus.js';
-import { DCMTK_SKIP, runStatus, storescuConfigs } from '../support/dcmtk.js';
+import { DCMTK_SKIP, runStatus, storeAsIs } from '../support/dcmtk.js';
 import { freePort } from '../support/ports.js';
 
 interface Expected {
@@ -75,25 +75,8 @@ describe('Query/Retrieve SCP with findscu, movescu and getscu on the corpus stud
       .map(String)
       .filter((f) => f.endsWith('.dcm'))
       .map((f) => join(root, f));
-    const described = await Promise.all(files.map((f) => describeFile(f)));
-    for (const g of storescuConfigs(
-      dir,
-      described.map((f) => ({
-        path: f.path,
-        sopClassUid: f.sopClassUid,
-        transferSyntaxUid: f.transferSyntax.uid,
-      })),
-    )) {
-      const r = await runStatus('storescu', [
-        '-xf',
-        g.config,
-        'Default',
-        '127.0.0.1',
-        String(port),
-        ...g.files,
-      ]);
-      assert.equal(r.code, 0, r.output.slice(0, 2000));
-    }
+    const r = await storeAsIs(dir, port, files);
+    assert.equal(r.code, 0, r.output.slice(0, 2000));
   });
   after(() => {
     child.kill('SIGTERM');

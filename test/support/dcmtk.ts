@@ -7,6 +7,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { describeFile } from '../../src/net/client.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -97,4 +98,38 @@ export function storescuConfigs(
     groups.push({ config, files: chunk.flatMap((k) => pairs.get(k)!.map((f) => f.path)) });
   }
   return groups;
+}
+
+/**
+ * Sends files to 127.0.0.1:port with storescu, each in its own transfer syntax (storescuConfigs writes the
+ * configuration into `dir`); one storescu run per group. The first failing run's code, all the output.
+ */
+export async function storeAsIs(
+  dir: string,
+  port: number,
+  paths: readonly string[],
+  extraArgs: readonly string[] = [],
+): Promise<{ code: number; output: string }> {
+  const described = await Promise.all(paths.map((p) => describeFile(p)));
+  const files = described.map((f) => ({
+    path: f.path,
+    sopClassUid: f.sopClassUid,
+    transferSyntaxUid: f.transferSyntax.uid,
+  }));
+  let code = 0;
+  let output = '';
+  for (const g of storescuConfigs(dir, files)) {
+    const r = await runStatus('storescu', [
+      ...extraArgs,
+      '-xf',
+      g.config,
+      'Default',
+      '127.0.0.1',
+      String(port),
+      ...g.files,
+    ]);
+    if (code === 0) code = r.code;
+    output += r.output;
+  }
+  return { code, output };
 }
