@@ -3,6 +3,8 @@
  * most one `--command:arguments`, whose arguments are split by each command (most use commas; some, such
  * as `--deletestudy:patid:studyuid`, also colons).
  */
+import { UsageError } from '../control/arguments.js';
+
 export interface DgateArguments {
   /** Single-letter switches in order: `-p5678` → { flag: 'p', value: '5678' }. */
   switches: { flag: string; value: string }[];
@@ -12,9 +14,7 @@ export interface DgateArguments {
   rest: string[];
 }
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError };
 
 export function parseArguments(argv: readonly string[]): DgateArguments {
   const out: DgateArguments = { switches: [], rest: [] };
@@ -35,13 +35,4 @@ export function parseArguments(argv: readonly string[]): DgateArguments {
     } else out.rest.push(arg);
   }
   return out;
-}
-
-/** Splits command arguments on commas; empty trailing fields are kept as '' so positions stay meaningful. */
-export function splitArgs(args: string, max?: number): string[] {
-  if (args === '') return [];
-  const parts = args.split(',');
-  if (max !== undefined && parts.length > max)
-    return [...parts.slice(0, max - 1), parts.slice(max - 1).join(',')];
-  return parts;
 }

@@ -4,27 +4,10 @@
  * directory; with `--command:args` it runs that command. This file only parses and dispatches.
  */
 import { resolve } from 'node:path';
-import { fileSink, LineLogger, type Logger, stdoutSink } from '../logging/logger.js';
+import { commandEntry, switchCommand } from '../control/registry.js';
+import { fileSink, LineLogger, type Logger, SwitchableSink, stdoutSink } from '../logging/logger.js';
 import { type DgateArguments, parseArguments, UsageError } from './arguments.js';
-import type { CommandContext } from './context.js';
 import { usage } from './usage.js';
-
-type Command = (args: string, ctx: CommandContext) => Promise<void>;
-
-/**
- * Commands load their modules on first use: a one-file command must not pay for loading the server
- * (process start-up is most of a header dump's time).
- */
-const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
-  dump_header: async () => (await import('./commands/dump.js')).dumpHeaderCommand,
-  dump_json: async () => (await import('./commands/dump.js')).dumpJsonCommand,
-  echo: async () => (await import('./commands/network.js')).echoCommand,
-  forward: async () => (await import('./commands/network.js')).forwardCommand,
-  movepatient: async () => (await import('./commands/move.js')).moveCommand.bind(null, 'movepatient'),
-  movestudy: async () => (await import('./commands/move.js')).moveCommand.bind(null, 'movestudy'),
-  moveseries: async () => (await import('./commands/move.js')).moveCommand.bind(null, 'moveseries'),
-  move: async () => (await import('./commands/move.js')).moveCommand.bind(null, 'move'),
-};
 
 /** Errors whose message is the whole story for the user (no stack), matched by name so that their modules need not load. */
 const PLAIN_ERRORS = new Set([
@@ -34,6 +17,11 @@ const PLAIN_ERRORS = new Set([
   'AssociationRejectedError',
   'AssociationAbortedError',
   'DimseError',
+  'NoServerError',
+  'SchemaChangedError',
+  'IndexError',
+  'UidClashError',
+  'QueryError',
 ]);
 
 /** Switches this version understands; the value is what it takes. */
@@ -45,6 +33,7 @@ const SWITCHES: Readonly<Record<string, string>> = {
   v: 'log to stdout',
   l: 'log to a file',
   b: 'one association at a time, debug log',
+  q: 'address of the server to send a command to',
 };
 
 interface Settings {
@@ -54,6 +43,10 @@ interface Settings {
   logFile: string | undefined;
   verbose: boolean;
   single: boolean;
+  /** -q: send the command to the server at this address. */
+  target: string | undefined;
+  /** A switch that runs a command (-r, -fpID...). */
+  command: { name: string; args: string } | undefined;
 }
 
 function settingsOf(parsed: DgateArguments): Settings {
@@ -64,10 +57,21 @@ function settingsOf(parsed: DgateArguments): Settings {
     logFile: undefined,
     verbose: false,
     single: false,
+    target: undefined,
+    command: undefined,
   };
   for (const { flag, value } of parsed.switches) {
-    if (!(flag in SWITCHES))
-      throw new UsageError(`switch -${flag} is not available in this version (dgate -? lists what is)`);
+    if (!(flag in SWITCHES)) {
+      const found = switchCommand(flag + value);
+      if (!found)
+        throw new UsageError(`switch -${flag} is not available in this version (dgate -? lists what is)`);
+      if (s.command) throw new UsageError(`only one command may be given (-${flag}${value} and another)`);
+      s.command = {
+        name: found.command.command,
+        args: found.command.args ? found.command.args(found.value) : found.value,
+      };
+      continue;
+    }
     if (flag === 'w') s.dir = resolve(value || '.');
     if (flag === 'p') {
       const port = Number(value);
@@ -82,13 +86,19 @@ function settingsOf(parsed: DgateArguments): Settings {
     if (flag === 'v') s.verbose = true;
     if (flag === 'l') s.logFile = value || 'dgate.log';
     if (flag === 'b') s.single = true;
+    if (flag === 'q') {
+      if (!value) throw new UsageError('-q needs the address of the server, e.g. -q127.0.0.1');
+      s.target = value;
+    }
   }
   return s;
 }
 
-function loggerFor(s: Settings, debugLevel = 0): LineLogger {
-  if (s.logFile) return new LineLogger(fileSink(resolve(s.dir, s.logFile)), debugLevel);
-  return new LineLogger(s.verbose || !s.logFile ? stdoutSink() : () => {}, debugLevel);
+/** The server's log: stdout (-v, or when no -l file), or the -l file; --log_on/--debuglog_on add a file. */
+function loggerFor(s: Settings, debugLevel = 0): { log: LineLogger; sink: SwitchableSink } {
+  const base = s.logFile ? fileSink(resolve(s.dir, s.logFile)) : stdoutSink();
+  const sink = new SwitchableSink(base);
+  return { log: new LineLogger(sink.sink, debugLevel), sink };
 }
 
 export async function main(
@@ -101,29 +111,76 @@ export async function main(
     return 0;
   }
   const settings = settingsOf(parsed);
-  if (parsed.command) {
-    const load = COMMANDS[parsed.command.name];
-    if (!load)
-      throw new UsageError(
-        `unknown or not yet available command --${parsed.command.name} (dgate -? lists the commands)`,
-      );
-    const run = await load();
-    const log = new LineLogger((l) => process.stderr.write(`${l}\n`), 0);
-    await run(parsed.command.args, {
-      dir: settings.dir,
-      aeTitle: settings.aeTitle,
-      port: settings.port,
-      stdout,
-      log,
-    });
-    return 0;
-  }
+  if (parsed.command && settings.command)
+    throw new UsageError(`only one command may be given (--${parsed.command.name} and a command switch)`);
+  const command = parsed.command ?? settings.command;
+  if (command) return runCommand(command, settings, stdout);
   await runServer(settings);
   return 0;
 }
 
+/**
+ * Runs a command where it belongs (registry.ts): sent to the server (always with -q; `server` commands;
+ * `archive` commands when a server answers), or in this process.
+ */
+async function runCommand(
+  command: { name: string; args: string },
+  s: Settings,
+  stdout: NodeJS.WritableStream,
+): Promise<number> {
+  const entry = commandEntry(command.name);
+  if (!entry)
+    throw new UsageError(
+      `unknown or not yet available command --${command.name} (dgate -? lists the commands)`,
+    );
+  const log = new LineLogger((l) => process.stderr.write(`${l}\n`), 0);
+  if (s.target !== undefined || entry.place !== 'local') {
+    const { loadConfig } = await import('../config/config.js');
+    const { NoServerError, sendServerCommand } = await import('../control/remote.js');
+    const config = loadConfig(s.dir, { writeDefaults: false });
+    const host = s.target ?? '127.0.0.1';
+    const port = s.port ?? config.server.tcpPort;
+    try {
+      const result = await sendServerCommand({
+        host,
+        port,
+        aeTitle: s.aeTitle ?? config.server.myACRNema,
+        text: `${command.name}:${command.args}`,
+        log,
+      });
+      if (!result.understood)
+        throw new UsageError(
+          `the DICOM node at ${host}:${port} did not run --${command.name}: it is not a Conquest server`,
+        );
+      stdout.write(result.output);
+      if (result.status !== 0) {
+        if (result.errorComment && !result.output.length) log.error(result.errorComment);
+        return 1;
+      }
+      return 0;
+    } catch (e) {
+      if (!(e instanceof NoServerError) || s.target !== undefined || entry.place !== 'archive') {
+        if (e instanceof NoServerError)
+          throw new NoServerError(
+            `${e.message}: --${command.name} runs in the server (start it first, or give -p/-q)`,
+          );
+        throw e;
+      }
+    }
+  }
+  const { localContext } = await import('../control/local-context.js');
+  const ctx = localContext({ dir: s.dir, aeTitle: s.aeTitle, port: s.port, stdout, log });
+  try {
+    const run = await entry.load();
+    await run(command.args, ctx);
+  } finally {
+    await ctx.close();
+  }
+  return 0;
+}
+
 async function runServer(s: Settings): Promise<void> {
-  const log = loggerFor(s, s.single ? 4 : 0);
+  const { log, sink } = loggerFor(s, s.single ? 4 : 0);
   const { startServer } = await import('../server.js');
   const server = await startServer({
     dir: s.dir,
@@ -131,6 +188,16 @@ async function runServer(s: Settings): Promise<void> {
     aeTitle: s.aeTitle,
     singleAssociation: s.single,
     log,
+    logging: {
+      setDebugLevel: (level) => {
+        log.debugLevel = level;
+      },
+      setLogFile: (kind, file) => {
+        sink.setFile(file);
+        // Conquest's debug log is the normal log with detail: switching it on raises the level.
+        if (kind === 'debug' && file && log.debugLevel < 1) log.debugLevel = 1;
+      },
+    },
   });
   log.debugLevel = s.single ? Math.max(4, server.config.server.debugLevel) : server.config.server.debugLevel;
   await new Promise<void>((done) => {
@@ -146,6 +213,10 @@ async function runServer(s: Settings): Promise<void> {
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    server.quitRequested.then(() => {
+      log.info('stopped by a server command');
+      done();
+    });
   });
   log.info('server stopped');
 }

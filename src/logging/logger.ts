@@ -3,7 +3,7 @@
  * detail), written to stdout (-v), a file (-lFILE) or nowhere. Every layer receives a Logger; none opens
  * files or reads settings itself.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 
 export interface Logger {
   /** Always shown: failures the operator must see. */
@@ -73,3 +73,28 @@ export function fileSink(path: string): LogSink {
 }
 
 export const silentLogger: Logger = new LineLogger(() => {});
+
+/**
+ * A sink that also writes to a file switched on and off while the server runs (--log_on:file,
+ * --debuglog_on:file); the base sink (stdout or -l file) always gets every line.
+ */
+export class SwitchableSink {
+  private extra: { path: string; out: WriteStream } | undefined;
+
+  constructor(private readonly base: LogSink) {}
+
+  readonly sink: LogSink = (line) => {
+    this.base(line);
+    this.extra?.out.write(`${line}\n`);
+  };
+
+  /** Also log to `path` (undefined: stop). */
+  setFile(path: string | undefined): void {
+    this.extra?.out.end();
+    this.extra = path ? { path, out: createWriteStream(path, { flags: 'a' }) } : undefined;
+  }
+
+  get file(): string | undefined {
+    return this.extra?.path;
+  }
+}

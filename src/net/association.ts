@@ -193,6 +193,19 @@ export class Association {
     if (role === 'acceptor') this.startArtim('waiting for A-ASSOCIATE-RQ');
   }
 
+  /**
+   * Stops the idle timeout (TCPIPTimeOut) while this side works on a request that may take longer than it
+   * without sending anything (a server command such as a regen); the returned function restores it.
+   */
+  suspendIdleTimeout(): () => void {
+    const ms = this.timeouts.idleMs;
+    if (ms <= 0) return () => {};
+    this.socket.setTimeout(0);
+    return () => {
+      if (!this.socket.destroyed) this.socket.setTimeout(ms);
+    };
+  }
+
   /** The next Message ID for a request this side sends. */
   newMessageId(): number {
     const id = this.nextMessageId;

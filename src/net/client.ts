@@ -24,7 +24,7 @@ import {
   type DimseMessage,
   readDataSet,
 } from './association.js';
-import { CommandField, Priority } from './dimse/command.js';
+import { type Command, CommandField, Priority } from './dimse/command.js';
 import { type AAssociateRq, DICOM_APPLICATION_CONTEXT_NAME, type ScpScuRoleSelection } from './pdu.js';
 
 export const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';
@@ -174,14 +174,23 @@ export class DicomClient {
 
   /** C-ECHO (PS3.7 9.1.5); resolves with the response status. */
   async echo(): Promise<number> {
+    return (await this.echoCommand()).status ?? 0xffff;
+  }
+
+  /**
+   * C-ECHO with extra command elements (Conquest's server commands travel in (9999,xxxx) of the command
+   * set); resolves with the whole response command, extra elements included.
+   */
+  async echoCommand(extra?: Dataset): Promise<Command> {
     const ctx = this.findContext(VERIFICATION_SOP_CLASS);
     if (!ctx) throw new AssociationError('Verification was not accepted');
     const rsp = await this.association.sendRequest(ctx.id, {
       commandField: CommandField.C_ECHO_RQ,
       affectedSopClassUid: VERIFICATION_SOP_CLASS,
       hasDataSet: false,
+      ...(extra ? { extra } : {}),
     });
-    return rsp.command.status ?? 0xffff;
+    return rsp.command;
   }
 
   /**
@@ -361,7 +370,11 @@ function openSocket(host: string, port: number, timeoutMs: number): Promise<Sock
     });
     socket.once('error', (e) => {
       clearTimeout(timer);
-      reject(new AssociationError(`cannot connect to ${host}:${port}: ${e.message}`));
+      // The system's code (ECONNREFUSED...) stays on the error: callers tell "no server" from other failures.
+      const code = (e as NodeJS.ErrnoException).code;
+      reject(
+        Object.assign(new AssociationError(`cannot connect to ${host}:${port}: ${e.message}`), { code }),
+      );
     });
   });
 }

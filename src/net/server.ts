@@ -53,7 +53,7 @@ export class DicomServer {
   private associationCount = 0;
   private stopping = false;
 
-  constructor(private readonly options: DicomServerOptions) {
+  constructor(private options: DicomServerOptions) {
     this.server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
   }
 
@@ -77,6 +77,16 @@ export class DicomServer {
 
   get activeAssociations(): number {
     return this.active.size;
+  }
+
+  /** Associations accepted or refused since the server started. */
+  get associationsServed(): number {
+    return this.associationCount;
+  }
+
+  /** Negotiates new associations with this policy (after dgatesop.lst or dicom.ini was re-read). */
+  setPolicy(policy: AcceptancePolicy): void {
+    this.options = { ...this.options, policy };
   }
 
   /**

@@ -23,6 +23,8 @@ export interface StorageScpOptions {
   store: ObjectStore;
   /** StorageFailedErrorCode (dicom.ini): the failure status for errors that have no more specific one. */
   failureStatus: number;
+  /** Told of every refused object (for the server's counters). */
+  onRefused?: () => void;
   /**
    * Checked before the file is put in place (an earlier copy may be replaced): throws when the object must be
    * refused, e.g. its SOP Instance UID is already in the index under another patient or series.
@@ -52,6 +54,7 @@ export function storageScp(
     const sopClass = command.affectedSopClassUid ?? context.abstractSyntax;
     const sopInstance = command.affectedSopInstanceUid ?? '';
     const fail = async (status: number, why: string): Promise<void> => {
+      options.onRefused?.();
       req.log.warn(
         `C-STORE of ${sopInstance} from ${req.association.callingAETitle} refused (0x${status.toString(16).toUpperCase().padStart(4, '0')}): ${why}`,
       );

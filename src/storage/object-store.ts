@@ -78,6 +78,11 @@ export interface ObjectStoreOptions {
   durable?: boolean;
   locator: ObjectLocator;
   log: Logger;
+  /**
+   * Remove temporary files a crash left in the devices' `.incoming` folders (default true). Only the
+   * server may: a dgate command running beside it would delete objects the server is receiving.
+   */
+  removeStaleTemporaries?: boolean;
 }
 
 const BATCH = 256 * 1024;
@@ -174,6 +179,7 @@ export class ObjectStore {
     this.durable = options.durable ?? true;
     for (const d of options.devices) {
       mkdirSync(join(d, '.incoming'), { recursive: true });
+      if (options.removeStaleTemporaries === false) continue;
       // Temporary files left by a crash are incomplete objects: remove them.
       for (const f of readdirSync(join(d, '.incoming'))) rmSync(join(d, '.incoming', f), { force: true });
     }

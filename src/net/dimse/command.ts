@@ -80,6 +80,11 @@ export interface Command {
   eventTypeId?: number;
   actionTypeId?: number;
   attributeIdentifierList?: Tag[];
+  /**
+   * Elements of the command set that PS3.7 does not define, kept as received and sent as given: Conquest's
+   * server-command channel puts its text in (9999,0300)/(9999,0400) of a C-ECHO (and answers in (9999,0401)).
+   */
+  extra?: Dataset;
 }
 
 type Field = { tag: Tag; key: keyof Command; vr: 'UI' | 'US' | 'AE' | 'LO' | 'AT' };
@@ -134,6 +139,7 @@ export function encodeCommand(cmd: Command): Buffer {
     else ds.setStrings(f.tag, v as string, f.vr);
   }
   ds.setNumbers(DATA_SET_TYPE, cmd.hasDataSet ? 0x0000 : NO_DATA_SET, 'US');
+  if (cmd.extra) for (const e of cmd.extra.elements()) if (!ds.has(e.tag) && e.tag !== 0) ds.set(e);
   const body = writeDataset(ds, ImplicitVRLittleEndian);
   const head = Buffer.allocUnsafe(12);
   head.writeUInt32LE(0x00000000, 0); // (0000,0000) UL, Implicit VR: tag then 32-bit length
@@ -165,5 +171,12 @@ export function decodeCommand(bytes: Buffer): Command {
       throw new DimseError(`command element ${formatTag(f.tag)} cannot be read: ${(e as Error).message}`);
     }
   }
+  for (const e of ds.elements()) {
+    if (e.tag === 0 || e.tag === DATA_SET_TYPE || KNOWN_TAGS.has(e.tag)) continue;
+    cmd.extra ??= new Dataset();
+    cmd.extra.set(e);
+  }
   return cmd;
 }
+
+const KNOWN_TAGS: ReadonlySet<Tag> = new Set(FIELDS.map((f) => f.tag));

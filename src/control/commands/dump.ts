@@ -7,7 +7,7 @@ import { dumpDataset } from '../../dicom/dump.js';
 import { datasetToJson, dicomJsonToString } from '../../dicom/json.js';
 import { readDicomFile } from '../../dicom/reader.js';
 import { splitArgs, UsageError } from '../arguments.js';
-import type { CommandContext } from '../context.js';
+import type { CommandContext, CommandOutput } from '../context.js';
 
 /** Values over 64 KiB stay in the file while dumping: a header dump never needs them. */
 const BULK_THRESHOLD = 64 * 1024;
@@ -32,7 +32,7 @@ function inputOutput(args: string, name: string): [string, string | undefined] {
   return [input, output || undefined];
 }
 
-function emit(text: string, output: string | undefined, stdout: NodeJS.WritableStream): void {
+function emit(text: string, output: string | undefined, stdout: CommandOutput): void {
   if (output) writeFileSync(output, text);
   else stdout.write(text);
 }
