@@ -137,6 +137,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       log.info('configuration re-read (dicom.ini, acrnema.map, dgatesop.lst)');
       return next;
     },
+    configChanged: () => {
+      dicom.setPolicy(acceptancePolicy(config));
+    },
     setDebugLevel: (level) => {
       if (options.logging) options.logging.setDebugLevel(level);
       else if (log instanceof LineLogger) log.debugLevel = level;

@@ -159,7 +159,7 @@ async function runCommand(
       }
       return 0;
     } catch (e) {
-      if (!(e instanceof NoServerError) || s.target !== undefined || entry.place !== 'archive') {
+      if (!(e instanceof NoServerError) || s.target !== undefined || entry.place !== 'either') {
         if (e instanceof NoServerError)
           throw new NoServerError(
             `${e.message}: --${command.name} runs in the server (start it first, or give -p/-q)`,

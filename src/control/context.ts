@@ -35,6 +35,11 @@ export interface ServerControl {
   safeQuit(): void;
   /** --read_ini / --read_amap: the configuration as the server now uses it, after re-reading. */
   reloadConfig(): LoadedConfig;
+  /**
+   * After a command changed the in-memory configuration (--put_sop, --put_amap...): applies it to new
+   * associations (acceptance policy, destinations).
+   */
+  configChanged(): void;
   /** --debuglevel. */
   setDebugLevel(level: number): void;
   /** --log_on / --debuglog_on: a file to log to (relative to the working directory), or undefined to stop. */

@@ -3,8 +3,8 @@
  * - `local`: in dgate's own process (file tools, DICOM client commands);
  * - `server`: only in the running server (its counters, its in-memory configuration, stopping it); dgate
  *   sends it over the server-command channel;
- * - `archive`: changes or reads the archive: in the running server when one answers (its index writer and
- *   cache must see the change), else in dgate's process on the archive directly.
+ * - `either`: in the running server when one answers (for the archive: its index writer and cache must
+ *   see the change; for the configuration: its in-memory copy), else in dgate's process directly.
  * With `-qIP` every command is sent to the server at that address, as Conquest does.
  *
  * Commands load their modules on first use: a one-file command must not pay for loading the server

@@ -1,7 +1,7 @@
 /** The shape of a command table (see registry.ts). */
 import type { CommandContext } from '../context.js';
 
-export type CommandPlace = 'local' | 'server' | 'archive';
+export type CommandPlace = 'local' | 'server' | 'either';
 export type CommandRun = (args: string, ctx: CommandContext) => Promise<void>;
 
 export interface CommandEntry {
