@@ -82,6 +82,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const port = options.port ?? server.tcpPort;
 
   const archive = openArchive(config, { log, owner: true });
+  await archive.recover();
   let bound = port;
   const { index, indexer, store } = archive;
   const counters: ServerCounters = {

@@ -10,9 +10,11 @@ import { DicomSql, defaultDicomSqlText } from '../db/dicom-sql.js';
 import { quoteIdentifier } from '../db/schema.js';
 import { type OpenedIndex, openSqliteIndex } from '../db/sqlite.js';
 import type { Dataset } from '../dicom/dataset.js';
+import { readDicomFile } from '../dicom/reader.js';
 import type { Logger } from '../logging/logger.js';
 import { FileNameSyntaxError, parseFileNameSyntax } from '../storage/file-names.js';
 import { MemoryObjectLocator, type ObjectLocator, ObjectStore } from '../storage/object-store.js';
+import { PlacementJournal } from '../storage/placement-journal.js';
 import { IndexObjectLocator } from './db-locator.js';
 import { ArchiveIndexer } from './indexer.js';
 
@@ -30,6 +32,11 @@ export interface Archive {
    * patient or series (undefined without an index).
    */
   readonly admit: ((header: Dataset) => void) | undefined;
+  /**
+   * Re-indexes the files a crash left placed but perhaps not indexed (placement-journal.ts). The owner
+   * (server) calls it once at start, before accepting associations; resolves with the number re-indexed.
+   */
+  recover(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -66,6 +73,8 @@ export function openArchive(config: LoadedConfig, options: OpenArchiveOptions): 
   const locator: ObjectLocator = index
     ? new IndexObjectLocator(index.driver, index.schema, server.magDevices)
     : new MemoryObjectLocator();
+  // Only with an index is there a row to miss; only the owner may clear what earlier runs left.
+  const journal = index ? new PlacementJournal(join(server.magDevices[0] ?? '.', '.journal')) : undefined;
   const store = new ObjectStore({
     devices: server.magDevices,
     fileNameSyntax,
@@ -75,6 +84,7 @@ export function openArchive(config: LoadedConfig, options: OpenArchiveOptions): 
     locator,
     log,
     removeStaleTemporaries: options.owner ?? true,
+    ...(journal ? { journal } : {}),
   });
   return {
     config,
@@ -83,6 +93,7 @@ export function openArchive(config: LoadedConfig, options: OpenArchiveOptions): 
     store,
     devices: server.magDevices,
     admit: index ? admitter(index) : undefined,
+    recover: async () => (journal && indexer ? recoverPlaced(journal, indexer, log) : 0),
     close: async () => {
       store.close();
       await indexer?.close();
@@ -90,6 +101,35 @@ export function openArchive(config: LoadedConfig, options: OpenArchiveOptions): 
     },
   };
 }
+
+/** Re-indexes journalled files, a window at a time so that the indexer batches them. */
+async function recoverPlaced(
+  journal: PlacementJournal,
+  indexer: ArchiveIndexer,
+  log: Logger,
+): Promise<number> {
+  const paths = journal.recoverable();
+  let done = 0;
+  for (let i = 0; i < paths.length; i += RECOVERY_WINDOW) {
+    const window = paths.slice(i, i + RECOVERY_WINDOW);
+    const results = await Promise.allSettled(
+      window.map(async (path) => {
+        const file = await readDicomFile(path, { stopBeforeTag: PIXEL_DATA });
+        await indexer.index({ header: file.dataset, path });
+      }),
+    );
+    results.forEach((r, k) => {
+      if (r.status === 'fulfilled') done++;
+      else log.error(`after a crash: ${window[k]} could not be re-indexed: ${(r.reason as Error).message}`);
+    });
+  }
+  journal.clearRecovered();
+  if (paths.length) log.warn(`after a crash: ${done} of ${paths.length} recently stored objects re-indexed`);
+  return done;
+}
+
+const RECOVERY_WINDOW = 256;
+const PIXEL_DATA = 0x7fe00010;
 
 /**
  * The index database from dicom.ini and dicom.sql (written with Conquest's first-install layout when

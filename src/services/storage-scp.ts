@@ -135,8 +135,10 @@ export function storageScp(
     } catch (e) {
       // A new file whose index entry was refused (e.g. a UID clash) must not stay: no file without its row.
       if (!placed.replaced) rmSync(placed.path, { force: true });
+      placed.settle();
       return fail(options.failureStatus, `not stored: ${(e as Error).message}`);
     }
+    placed.settle();
     req.log.debug(
       `stored ${placed.path} (${ts?.name ?? context.transferSyntax}, ${writer.bytesWritten} bytes)`,
       1,

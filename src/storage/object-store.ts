@@ -25,11 +25,17 @@ import { ImplicitVRLittleEndian } from '../dicom/transfer-syntax.js';
 import { writeDatasetParts } from '../dicom/writer.js';
 import type { Logger } from '../logging/logger.js';
 import { fileFormatOfName, objectFile } from './file-names.js';
+import type { PlacementJournal } from './placement-journal.js';
 
 /** Where a committed object went, and whether it replaced an earlier copy of the same instance. */
 export interface PlacedObject {
   path: string;
   replaced: boolean;
+  /**
+   * Call once the object's index row has committed, or the object was refused and its file removed: until
+   * then the placement journal keeps it, to be re-indexed after a crash.
+   */
+  settle(): void;
 }
 
 /** What names a file beyond its header: the association and the syntax it was received in. */
@@ -83,6 +89,8 @@ export interface ObjectStoreOptions {
    * server may: a dgate command running beside it would delete objects the server is receiving.
    */
   removeStaleTemporaries?: boolean;
+  /** Journal of placed files not yet indexed (placement-journal.ts); none without an index. */
+  journal?: PlacementJournal;
 }
 
 const BATCH = 256 * 1024;
@@ -248,6 +256,7 @@ export class ObjectStore {
   /** Removes the spare temporary files (at shutdown). */
   close(): void {
     this.closed = true;
+    this.options.journal?.close();
     for (const s of this.spare.splice(0)) {
       closeSync(s.fd);
       rmSync(s.path, { force: true });
@@ -310,16 +319,25 @@ export class ObjectStore {
       mkdirSync(folder, { recursive: true });
       this.knownDirs.add(folder);
     }
+    const entry = this.options.journal?.record(target);
     try {
       renameSync(writer.tempPath, target);
     } catch (e) {
       // The folder may have been removed behind our back (a delete, a cleanup): make it again, once.
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+        entry?.settle();
+        throw e;
+      }
       mkdirSync(folder, { recursive: true });
-      renameSync(writer.tempPath, target);
+      try {
+        renameSync(writer.tempPath, target);
+      } catch (again) {
+        entry?.settle();
+        throw again;
+      }
     }
     this.options.locator.record(sopInstanceUid, target);
     if (existing) this.options.log.info(`replaced ${target} (same SOP Instance UID ${sopInstanceUid})`);
-    return { path: target, replaced: existing !== undefined };
+    return { path: target, replaced: existing !== undefined, settle: () => entry?.settle() };
   }
 }
