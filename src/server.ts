@@ -13,6 +13,7 @@ import type { AcceptancePolicy } from './net/acceptance.js';
 import { CommandField } from './net/dimse/command.js';
 import { DicomServer } from './net/server.js';
 import { findScp } from './services/find-scp.js';
+import { incomingFolders, watchIncoming } from './services/incoming-folder.js';
 import { getScp, moveScp } from './services/retrieve-scp.js';
 import { type StoredObject, storageScp } from './services/storage-scp.js';
 import { verificationScp } from './services/verification-scp.js';
@@ -83,6 +84,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const archive = openArchive(config, { log, owner: true });
   await archive.recover();
+  let incoming: { close(): Promise<void> } | undefined;
   let bound = port;
   const { index, indexer, store } = archive;
   const counters: ServerCounters = {
@@ -111,6 +113,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const close = (graceMs = 10_000): Promise<void> => {
     stopping ??= (async () => {
       await dicom.close(graceMs);
+      await incoming?.close();
       await archive.close();
     })();
     return stopping;
@@ -181,6 +184,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       db: index.driver,
       devices: server.magDevices,
       aeTitle,
+      // Conquest: 1 reads 5 slices ahead, a higher number that many, 0 none.
+      readAhead: server.enableReadAheadThread === 1 ? 5 : Math.max(0, server.enableReadAheadThread),
       // `config` is read at each request: --read_amap / --put_amap changes apply at once.
       resolveDestination: (ae: string) => {
         const entry = config.acrNemaMap.resolve(ae);
@@ -228,8 +233,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
     ),
   );
-  const { port: listening } = await dicom.listen(port, options.host);
-  bound = listening;
+  try {
+    bound = (await dicom.listen(port, options.host)).port;
+  } catch (e) {
+    await archive.close();
+    throw e;
+  }
+  // Files dropped in MAG0/incoming and WatchFolder are loaded and deleted: after the crash recovery, and
+  // only by a server that did start (one that cannot listen must not take them).
+  incoming = watchIncoming(archive, incomingFolders(server.magDevices, server.watchFolder), log);
   log.info(
     `${aeTitle} listening on port ${bound} (DICOM); MAG0 = ${server.magDevices[0]}; ${IMPLEMENTATION_VERSION_NAME}`,
   );

@@ -22,6 +22,7 @@ const PLAIN_ERRORS = new Set([
   'IndexError',
   'UidClashError',
   'QueryError',
+  'MaintenanceError',
 ]);
 
 /** Switches this version understands; the value is what it takes. */

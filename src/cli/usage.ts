@@ -7,21 +7,102 @@ Compatible with the command line of the Conquest DICOM server 1.5.0c.
 
 Usage:
 (1) DGATE [-v|-l|-lfile]         Log to stdout (default) | dgate.log | file
-          [-p#|-hAE|-b]          Set port | AE | one association at a time, debug log
+          [-p#|-hAE|-qIP|-b]     Set port | AE | target IP | one association at a time, debug log
           [-wDIR]                Set the working directory (dicom.ini, acrnema.map, dgatesop.lst)
+          [-i|-r|-arDEV[,dir]]   Init | init and regenerate DB | regen a single device (or dir)
+          [-d|-m|-k]             List (-d) devices (-m) AE map (-k) DICOM.SQL
+          [-t|-o]                Test console | test database
+          [-f<p|t|s|i>ID]        Delete DB rows of patient, study, series, image (files stay)
+          [-f<e|d|z>file]        Enter/delete DB of file, zap server file
+          [-faFILE<,ID>]         Add file to server <optionally change PATID>
+          [-zID]                 Delete (zap) patient
+          [-frDEVICE,DIR]        Regen single directory DIR on DEVICE
+          [-gSERVER,DATE]        Grab images from SERVER of date not on here
                                  Otherwise: run as server (writes first-install defaults when missing)
 
-(2) DGATE [-wDIR] [-hAE] --command:arguments
+(2) DGATE [-pPORT] [-qIP] [-wDIR] [-hAE] --<command>:<arguments>
+          Commands about the server, the archive or the configuration go to the running server
+          (127.0.0.1 and TCPPort unless -q/-p say otherwise; only OperatorConsole may send them);
+          archive and configuration commands run here when no server answers.
 
-Communication options:
-  --echo:AE,file                 Echo server; show response (AE from acrnema.map, AE@host:port or host:port)
-  --forward:file,mode,AE         Send file to server (mode: sent as is in this version)
+Delete options:
+  --deleteimagefile:file         Delete given image file from server
+  --deletepatient:patid          Delete given patient from server
+  --deletestudy:patid:studyuid   Delete given study from server
+  --deletestudies:date(range)    Delete studies from server on date
+  --deleteseries:patid:seriesuid Delete given series from server
+  --deleteimage:patid:sop        Delete given image from server
+  --deleteimagefromdb:file       Delete given file from db only
+  --deletesopfromdb:pat,study,series,sop  Delete specified image from db only
+
+DICOM move options:
   --movepatient:source,dest,patid          Move patient, source e.g. (local)
   --movestudy:source,dest,patid:studyuid   Move study, patid: optional
+  --moveaccession:source,dest,patid:acc    Move by Accession#, patid: optional
+  --movestudies:source,dest,date(range)    Move studies on date
   --moveseries:src,dst,patid:seruid,stuid  Move series, patid: optional
   --move:src,dst,p,st,ser,sop              Move patient..image
+
+Maintenance options:
+  --initializetables:            Clear and create database (:1 without indices, :2 worklist only)
+  --regen:                       Re-generate entire database
+  --regendevice:device           Re-generate database for single device
+  --regendir:device,dir          Re-generate database for single directory
+  --regenfile:file               Re-enter given file in database
+  --quit:                        Stop the server
+  --safequit:                    Stop the server when not active
+
+Logging options:
+  --debuglog_on:file             Start debug logging
+  --log_on:file                  Start normal logging
+  --debuglevel:#                 Set debug logging level
+  --display_status:file          Display server status
+
+Configuration options:
+  --get_param:name,fmt           Read any parameter from DICOM.INI (also --get_ini_param)
+  --get_ini_num:index,fmt        List any entry from DICOM.INI
+  --get_ini:fmt                  List all entries from DICOM.INI
+  --put_param:name,value         Write any parameter to DICOM.INI
+  --delete_param:name            Delete any parameter from DICOM.INI
+  --read_ini:                    Re-read all parameters from DICOM.INI
+  --get_amap:index,fmt           List any entry from ACRNEMA.MAP
+  --get_amaps:fmt                List all entries from ACRNEMA.MAP
+  --put_amap:i,AE,ip,p#,cmp      Write entry in memory for ACRNEMA.MAP
+  --delete_amap:index            Delete entry in memory for ACRNEMA.MAP
+  --write_amap:                  Write ACRNEMA.MAP from memory to disk
+  --read_amap:                   Re-read ACRNEMA.MAP from disk to memory
+  --get_sop:index,fmt            List any accepted service class UID (put_sop, delete_sop)
+  --get_transfer:index,fmt       List any accepted transfer syntax (put_transfer, delete_transfer)
+  --get_application:idx,fmt      List any accepted application UID (put_application, delete_application)
+  --get_localae:index,fmt        List any accepted local AE title (put_localae, delete_localae)
+  --get_remoteae:index,fmt       List any accepted remote AE title (put_remoteae, delete_remoteae)
+  --get_dic:index,fmt            List any dicom dictionary item
+  --get_sqldef:level,in,fmt      List any database field definition
+  --get_freestore:dev,fmt        Report free #Mb on device
+
+Communication options:
+  --addimagefile:file,patid      Copy file into server, optionally new patid
+  --addlocalfile:file,patid      Copy local file into server, opt. new patid
+  --loadanddeletedir:dir,patid   Load folder and delete its contents
   --dump_header:filein,fileout   Create header dump of file (stdout without fileout)
   --dump_json:filein,fileout     Write the file as DICOM JSON (PS3.18 F.2; stdout without fileout)
+  --forward:file,mode,AE         Send file to server (mode: sent as is in this version)
+  --grabimagesfromserver:AE,date Update this server from other
+  --echo:AE,file                 Echo server; show response (AE from acrnema.map, AE@host:port or host:port)
+
+Test options:
+  --genuid:                      Generate an UID
+  --checksum:string              Give checksum of string
+
+Database options:
+  --query:table|fields|where|fmt|file       Arbitrary query output to file
+  --query2:tab|fld|whe|fmt|max|file         Same but limit output rows to max
+  --patientfinder:srv|str|fmt|file          List patients on server
+  --studyfinder:srv|str|fmt|file            List studies on server
+  --seriesfinder:srv|str|fmt|file           List series on server
+  --imagefinder:srv|str|fmt|file            List images on server
+  --serieslister:srv|pat|stu|fmt|file       List series in a study
+  --imagelister:srv|pat|ser|fmt|file        List (local) files in a series
 
   -?, --help                     This help
 

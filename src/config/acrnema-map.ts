@@ -328,6 +328,16 @@ export class AcrNemaMap {
     return true;
   }
 
+  /**
+   * Takes over another map's lines, warnings and text format, so that every holder of this object sees
+   * the other's entries (--read_amap in a running server: the map is re-read into the same object).
+   */
+  replaceWith(other: AcrNemaMap): void {
+    this.lines.splice(0, this.lines.length, ...other.lines.map((l) => ({ ...l })));
+    this.warnings.splice(0, this.warnings.length, ...other.warnings);
+    this.format = { ...other.format };
+  }
+
   private entryLines(): number[] {
     const out: number[] = [];
     this.lines.forEach((l, i) => {

@@ -126,7 +126,13 @@ export const SCALAR_KEYS = {
     USED,
   ),
   sendUpperCaseAE: bool(NET, 'SendUpperCaseAE', false, 'Always send the called AE title in upper case.'),
-  operatorConsole: str(NET, 'OperatorConsole', '127.0.0.1', 'IP address of the GUI (operator console).'),
+  operatorConsole: str(
+    NET,
+    'OperatorConsole',
+    '127.0.0.1',
+    'Addresses allowed to send server commands (dgate -q): one, or several separated by commas or spaces; * = any.',
+    USED,
+  ),
   pacsName: str(NET, 'PACSName', '', 'Name used in log files; empty means MyACRNema.'),
   debugLevel: num(
     NET,
@@ -310,6 +316,7 @@ export const SCALAR_KEYS = {
     'WatchFolder',
     '',
     'Files put in this folder are loaded into the server and deleted.',
+    USED,
   ),
 
   droppedFileCompression: str(
@@ -410,6 +417,7 @@ export const SCALAR_KEYS = {
     'EnableReadAheadThread',
     1,
     'Read ahead slices during C-MOVE (1: 5 slices; higher: more; 0: off).',
+    USED,
   ),
   prefetcher: bool(
     QRY,

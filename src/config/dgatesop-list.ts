@@ -287,6 +287,18 @@ export class DgatesopList {
     return true;
   }
 
+  /** Takes over another list's lines, warnings and text format (a re-read into the same object). */
+  replaceWith(other: DgatesopList): void {
+    this.lines.splice(0, this.lines.length, ...other.lines.map((l) => ({ ...l })));
+    this.warnings.splice(0, this.warnings.length, ...other.warnings);
+    this.format = { ...other.format };
+  }
+
+  /** The number of enabled entries of a kind (what --get_sop:index and its siblings index into). */
+  count(kind: SopListKind): number {
+    return this.indexesOf(kind).length;
+  }
+
   private indexesOf(kind: SopListKind): number[] {
     const out: number[] = [];
     this.lines.forEach((l, i) => {

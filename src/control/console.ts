@@ -51,7 +51,7 @@ export async function handleServerCommand(req: ServiceRequest, options: ConsoleO
     await req.respond({
       status,
       ...(errorComment ? { errorComment: errorComment.slice(0, 64) } : {}),
-      extra: serverCommandResponse(Buffer.from(text, 'latin1')),
+      extra: serverCommandResponse(Buffer.from(text, 'utf8')),
     });
   };
   const who = `${assoc.callingAETitle}@${assoc.peerAddress}`;

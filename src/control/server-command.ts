@@ -8,6 +8,8 @@
  * the server runs the command and answers with a C-ECHO-RSP whose (9999,0401) holds what the command wrote
  * (padded to even length; (9999,0404) = 1 says the last byte is padding).
  *
+ * Text travels as UTF-8 (Conquest sends the bytes of its command line, which on Linux are UTF-8).
+ *
  * This module is both ends, with no policy: who may send commands is decided by the caller (console.ts).
  */
 import { Dataset } from '../dicom/dataset.js';
@@ -25,7 +27,7 @@ export const DEFAULT_DESCRIPTION = 'Server command sent using DGATE -- option';
 export function serverCommandOf(command: Command): { text: string; upload: Buffer | undefined } | undefined {
   const raw = command.extra?.bytes(COMMAND_TEXT_TAG);
   if (raw === undefined) return undefined;
-  const text = raw.toString('latin1').replace(/[\0 ]+$/, '');
+  const text = raw.toString('utf8').replace(/[\0 ]+$/, '');
   let upload = command.extra?.bytes(COMMAND_UPLOAD_TAG);
   if (upload && upload.length > 0 && (command.extra?.bytes(ODD_LENGTH_TAG)?.readUInt16LE(0) ?? 0) === 1)
     upload = upload.subarray(0, upload.length - 1);
@@ -36,7 +38,7 @@ export function serverCommandOf(command: Command): { text: string; upload: Buffe
 export function serverCommandRequest(text: string, upload?: Buffer): Dataset {
   const ds = new Dataset();
   ds.setBytes(COMMAND_DESCRIPTION_TAG, 'OB', even(Buffer.from(DEFAULT_DESCRIPTION, 'latin1')).bytes);
-  ds.setBytes(COMMAND_TEXT_TAG, 'OB', even(Buffer.from(text, 'latin1')).bytes);
+  ds.setBytes(COMMAND_TEXT_TAG, 'OB', even(Buffer.from(text, 'utf8')).bytes);
   if (upload) {
     const { bytes, odd } = even(upload);
     ds.setBytes(COMMAND_UPLOAD_TAG, 'OB', bytes);

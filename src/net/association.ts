@@ -268,6 +268,8 @@ export class Association {
     command: Command,
     dataSet?: DataSetSource,
     onPending?: (m: DimseMessage) => void,
+    /** Called once the request is written (the response is still to come). */
+    onSent?: () => void,
   ): Promise<DimseMessage> {
     const id = command.messageId ?? this.newMessageId();
     command.messageId = id;
@@ -292,6 +294,7 @@ export class Association {
     // If sending fails, the caller gets that error; the response promise must not also surface unhandled.
     final.catch(() => undefined);
     await this.send(contextId, command, dataSet);
+    onSent?.();
     return final;
   }
 
@@ -320,14 +323,16 @@ export class Association {
     this.log.debug(`sent ${commandFieldName(command.commandField)} on context ${contextId}`, 3);
   }
 
-  /** Writes one P-DATA-TF; resolves when the socket can take more. */
-  private writePdvs(pdvs: PresentationDataValue[]): Promise<void> {
+  /**
+   * Writes P-DATA-TF PDUs (one per PDV list) in one corked batch, so one writev(2) carries them all;
+   * resolves when the socket can take more.
+   */
+  private writePdvs(pdus: readonly PresentationDataValue[][]): Promise<void> {
     if (this.socket.destroyed)
       return Promise.reject(this.endReason ?? new AssociationAbortedError('connection closed'));
-    const parts = encodePDataTf(pdvs);
     this.socket.cork();
     let ok = true;
-    for (const p of parts) ok = this.socket.write(p);
+    for (const pdvs of pdus) for (const p of encodePDataTf(pdvs)) ok = this.socket.write(p);
     this.socket.uncork();
     if (ok) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -677,17 +682,20 @@ export class Association {
 class PduPacker {
   private pdvs: PresentationDataValue[] = [];
   private room: number;
+  /** Complete PDUs not yet written, and their size: small PDUs (a peer's 16 KB maximum) go out together. */
+  private pdus: PresentationDataValue[][] = [];
+  private pending = 0;
 
   constructor(
     private readonly contextId: number,
     private readonly maxPduLength: number,
-    private readonly write: (pdvs: PresentationDataValue[]) => Promise<void>,
+    private readonly write: (pdus: PresentationDataValue[][]) => Promise<void>,
   ) {
     this.room = maxPduLength;
   }
 
   async add(data: Buffer, isCommand: boolean, isLast: boolean): Promise<void> {
-    if (this.room < 6 + data.length) await this.flush();
+    if (this.room < 6 + data.length) await this.closePdu();
     this.pdvs.push({ presentationContextId: this.contextId, isCommand, isLast, data });
     this.room -= 6 + data.length;
   }
@@ -695,7 +703,7 @@ class PduPacker {
   /** Adds data set bytes, cut to fit the PDUs. A full PDU is sent only once more data follows. */
   async data(buf: Buffer): Promise<void> {
     for (let at = 0; at < buf.length; ) {
-      if (this.room <= 6) await this.flush();
+      if (this.room <= 6) await this.closePdu();
       const n = Math.min(buf.length - at, this.room - 6);
       this.pdvs.push({
         presentationContextId: this.contextId,
@@ -715,11 +723,30 @@ class PduPacker {
     else await this.add(Buffer.alloc(0), false, true);
   }
 
+  /** Sends every PDU built so far (the end of a message). */
   async flush(): Promise<void> {
+    this.endPdu();
+    if (this.pdus.length === 0) return;
+    const pdus = this.pdus;
+    this.pdus = [];
+    this.pending = 0;
+    await this.write(pdus);
+  }
+
+  /** Ends the PDU being filled; writes the batch once it holds WRITE_BATCH bytes. */
+  private async closePdu(): Promise<void> {
+    this.endPdu();
+    if (this.pending >= WRITE_BATCH) await this.flush();
+  }
+
+  private endPdu(): void {
     if (this.pdvs.length === 0) return;
-    const pdvs = this.pdvs;
+    this.pdus.push(this.pdvs);
+    this.pending += this.maxPduLength - this.room;
     this.pdvs = [];
     this.room = this.maxPduLength;
-    await this.write(pdvs);
   }
 }
+
+/** Bytes of complete PDUs written together (one system call). */
+const WRITE_BATCH = 256 << 10;

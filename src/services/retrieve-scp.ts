@@ -5,7 +5,7 @@
  * the receiver accepts it, else converted between native syntaxes. Pending responses carry the counts;
  * the final one lists the failed SOP instances; C-CANCEL stops between sub-operations.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { QueryError } from '../archive/query.js';
 import { RETRIEVE_MODELS, type RetrieveItem, selectForRetrieve } from '../archive/retrieve.js';
 import type { DbExecutor } from '../db/driver.js';
@@ -18,6 +18,7 @@ import { readDataSet } from '../net/association.js';
 import { DicomClient, describeFile, type ProposedContext, type StorableFile } from '../net/client.js';
 import { Status } from '../net/dimse/status.js';
 import type { ServiceRequest } from '../net/server.js';
+import { describeBytes, ObjectReadAhead, type ReadObject } from './object-read-ahead.js';
 
 export interface Destination {
   host: string;
@@ -32,7 +33,11 @@ export interface RetrieveScpOptions {
   aeTitle: string;
   /** acrnema.map lookup for C-MOVE destinations. */
   resolveDestination: (ae: string) => Destination | undefined;
+  /** Objects read ahead of the one being sent (EnableReadAheadThread: 0 = none; default 3). */
+  readAhead?: number;
 }
+
+const DEFAULT_READ_AHEAD = 3;
 
 interface Counts {
   remaining: number;
@@ -63,21 +68,37 @@ function contextsFor(
   return out;
 }
 
-/** One C-STORE sub-operation: as stored, or converted between native syntaxes; the response status. */
+/**
+ * One C-STORE sub-operation: as stored, or converted between native syntaxes; the response status.
+ * `bytes` is the whole file when it was read ahead; else it streams from disk.
+ */
 async function storeOne(
   client: DicomClient,
   file: StorableFile,
-  origin?: { aeTitle: string; messageId: number },
+  bytes: Buffer | undefined,
+  origin: { aeTitle: string; messageId: number } | undefined,
+  onSent: () => void,
 ): Promise<number> {
   const asIs = client.findContext(file.sopClassUid, [file.transferSyntax.uid]);
-  if (asIs && asIs.transferSyntax === file.transferSyntax.uid) return client.storeFile(file, origin);
+  if (asIs && asIs.transferSyntax === file.transferSyntax.uid) {
+    if (!bytes) return client.storeFile(file, origin);
+    const rsp = await client.store(
+      file.sopClassUid,
+      file.sopInstanceUid,
+      file.transferSyntax.uid,
+      bytes.subarray(file.datasetOffset),
+      origin,
+      onSent,
+    );
+    return rsp.command.status ?? 0xffff;
+  }
   const native = client.findContext(file.sopClassUid, NATIVE);
   if (!native || !isNative(file.transferSyntax)) {
     throw new Error(
       `the receiver accepts ${file.sopClassUid} only in ${native?.transferSyntax ?? 'no syntax'}; ${file.transferSyntax.name} needs a codec`,
     );
   }
-  const ds = parseDicom(readFileSync(file.path)).dataset;
+  const ds = parseDicom(bytes ?? readFileSync(file.path)).dataset;
   const rsp = await client.store(
     file.sopClassUid,
     file.sopInstanceUid,
@@ -92,20 +113,29 @@ async function storeOne(
 async function subOperations(
   req: ServiceRequest,
   items: readonly RetrieveItem[],
-  files: readonly (StorableFile | undefined)[],
   client: DicomClient,
   origin: { aeTitle: string; messageId: number } | undefined,
+  readAhead: number,
 ): Promise<{ counts: Counts; cancelled: boolean }> {
   const counts: Counts = { remaining: items.length, completed: 0, failed: 0, warning: 0, failedUids: [] };
+  const reader = new ObjectReadAhead(
+    items.map((i) => i.path),
+    readAhead,
+  );
   for (let i = 0; i < items.length; i++) {
     if (req.cancelled.aborted) return { counts, cancelled: true };
-    const file = files[i];
     let status = 0xffff;
+    let object: ReadObject | undefined;
     try {
-      if (!file) throw new Error(`${items[i]!.path} cannot be read`);
-      status = await storeOne(client, file, origin);
+      object = reader.get(i);
+      const file = object.file ?? (await describeFile(items[i]!.path));
+      // Once the request is out, the next objects are read while the receiver works.
+      status = await storeOne(client, file, object.bytes, origin, () => reader.prefetch(i));
     } catch (e) {
       req.log.warn(`sub-operation for ${items[i]!.sopInstanceUid} failed: ${(e as Error).message}`);
+    } finally {
+      // Answered (or failed): the receiver has every byte, the buffer may be reused.
+      object?.release();
     }
     counts.remaining--;
     if (status === 0) counts.completed++;
@@ -180,8 +210,39 @@ async function select(req: ServiceRequest, options: RetrieveScpOptions): Promise
   }
 }
 
-async function describeAll(items: readonly RetrieveItem[]): Promise<(StorableFile | undefined)[]> {
-  return Promise.all(items.map((i) => describeFile(i.path).catch(() => undefined)));
+/**
+ * What to propose on the sub-association: each file's SOP class and stored syntax, from its first bytes
+ * (synchronous reads of a few KB: thousands of thread-pool trips cost more); a file whose header does not
+ * fit is read asynchronously. Unreadable files are left out (their sub-operation fails later).
+ */
+async function describeAll(items: readonly RetrieveItem[]): Promise<StorableFile[]> {
+  const head = Buffer.allocUnsafe(SNIFF_BYTES);
+  const out: StorableFile[] = [];
+  for (const item of items) {
+    try {
+      out.push(sniff(item.path, head) ?? (await describeFile(item.path)));
+    } catch {
+      // reported by the sub-operation
+    }
+  }
+  return out;
+}
+
+const SNIFF_BYTES = 16 << 10;
+
+function sniff(path: string, head: Buffer): StorableFile | undefined {
+  const fd = openSync(path, 'r');
+  let n: number;
+  try {
+    n = readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    return describeBytes(path, head.subarray(0, n));
+  } catch {
+    return undefined; // the header goes past SNIFF_BYTES
+  }
 }
 
 export function moveScp(options: RetrieveScpOptions): (req: ServiceRequest) => Promise<void> {
@@ -220,7 +281,7 @@ export function moveScp(options: RetrieveScpOptions): (req: ServiceRequest) => P
           calledAETitle: destinationAE,
           log: req.log,
         },
-        contextsFor(files.filter((f): f is StorableFile => f !== undefined)),
+        contextsFor(files),
       );
     } catch (e) {
       req.log.warn(`C-MOVE: cannot open an association to ${destinationAE}: ${(e as Error).message}`);
@@ -231,10 +292,13 @@ export function moveScp(options: RetrieveScpOptions): (req: ServiceRequest) => P
       return;
     }
     try {
-      const { counts, cancelled } = await subOperations(req, items, files, client, {
-        aeTitle: req.association.callingAETitle,
-        messageId: command.messageId ?? 0,
-      });
+      const { counts, cancelled } = await subOperations(
+        req,
+        items,
+        client,
+        { aeTitle: req.association.callingAETitle, messageId: command.messageId ?? 0 },
+        options.readAhead ?? DEFAULT_READ_AHEAD,
+      );
       await finish(req, counts, cancelled, context.transferSyntax);
     } finally {
       await client.release().catch(() => client.abort());
@@ -246,10 +310,15 @@ export function getScp(options: RetrieveScpOptions): (req: ServiceRequest) => Pr
   return async (req) => {
     const items = await select(req, options);
     if (!items) return;
-    const files = await describeAll(items);
     req.log.info(`C-GET of ${items.length} objects for ${req.association.callingAETitle}`);
     const client = DicomClient.over(req.association);
-    const { counts, cancelled } = await subOperations(req, items, files, client, undefined);
+    const { counts, cancelled } = await subOperations(
+      req,
+      items,
+      client,
+      undefined,
+      options.readAhead ?? DEFAULT_READ_AHEAD,
+    );
     await finish(req, counts, cancelled, req.message.context.transferSyntax);
   };
 }

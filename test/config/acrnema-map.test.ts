@@ -199,3 +199,21 @@ test('the default acrnema.map names this server first', () => {
     11112,
   ]);
 });
+
+test('replaceWith re-reads another map into the same object (--read_amap in a running server)', () => {
+  const held = AcrNemaMap.parse(defaultAcrNemaMapText());
+  held.put(4, { ae: 'ADDED', host: 'h', port: 104 });
+  const disk = AcrNemaMap.parse('ONE 10.0.0.1 104\r\nTWO 10.0.0.2 105 j2\r\n', 'acrnema.map');
+  held.replaceWith(disk);
+  assert.deepEqual(
+    held.entries.map((e) => [e.ae, e.host, e.port, e.compression]),
+    [
+      ['ONE', '10.0.0.1', '104', 'un'],
+      ['TWO', '10.0.0.2', '105', 'j2'],
+    ],
+  );
+  assert.equal(held.resolve('ADDED'), undefined);
+  assert.equal(held.toString(), disk.toString());
+  held.put(0, { ae: 'ONE', host: 'x', port: 1 });
+  assert.equal(disk.get(0)?.host, '10.0.0.1', 'the other map is not changed by later edits');
+});

@@ -429,3 +429,16 @@ test('malformed lines are ConfigErrors naming the file and line', () => {
   // A '#' line is a comment whatever it holds.
   assert.equal(DgatesopList.parse('# anything at all\n#X 1.2 nonsense\n').entries().length, 0);
 });
+
+test('count and replaceWith: a re-read into the same object', () => {
+  const held = DgatesopList.parse('Verification 1.2.840.10008.1.1 sop\nA 1.2.840.10008.1.2 transfer\n');
+  assert.equal(held.count('transfer'), 1);
+  assert.equal(held.count('localae'), 0);
+  const disk = DgatesopList.parse('X 1.2.3 sop\nY 1.2.4 sop\nB 1.2.840.10008.1.2.1 transfer\n');
+  held.replaceWith(disk);
+  assert.equal(held.count('sop'), 2);
+  assert.ok(held.acceptsTransferSyntax('1.2.840.10008.1.2.1'));
+  assert.ok(!held.acceptsTransferSyntax('1.2.840.10008.1.2'));
+  held.delete('sop', 0);
+  assert.equal(disk.count('sop'), 2, 'the other list is not changed by later edits');
+});

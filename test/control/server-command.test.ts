@@ -74,6 +74,19 @@ describe('server-command elements', () => {
     );
     assert.equal(serverCommandOutput(rsp).toString(), 'odd');
   });
+
+  it('text travels as UTF-8 both ways (paths and names beyond Latin-1)', () => {
+    const text = 'addimagefile:/data/Müller/表.dcm';
+    const req = decodeCommand(
+      encodeCommand({
+        commandField: 0x0030,
+        messageId: 2,
+        hasDataSet: false,
+        extra: serverCommandRequest(text),
+      }),
+    );
+    assert.equal(serverCommandOf(req)?.text, text);
+  });
 });
 
 describe('server commands on a running server', () => {

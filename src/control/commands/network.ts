@@ -1,49 +1,21 @@
 /**
  * `--echo:AE[,file]` and `--forward:file,mode,AE` (manual Appendix 5): C-ECHO a node, send one file.
- * The node is an acrnema.map AE title, `AE@host:port` or `host:port`.
+ * The node is an acrnema.map AE title, `AE@host:port`, `host:port` or `(local)` (see ../peer.ts).
  */
 import { writeFileSync } from 'node:fs';
-import { loadConfig } from '../../config/config.js';
 import { AssociationError } from '../../net/association.js';
-import {
-  contextsForFiles,
-  DicomClient,
-  describeFile,
-  type ProposedContext,
-  VERIFICATION_SOP_CLASS,
-} from '../../net/client.js';
+import { contextsForFiles, describeFile, VERIFICATION_SOP_CLASS } from '../../net/client.js';
 import { formatStatus } from '../../net/dimse/status.js';
 import { splitArgs, UsageError } from '../arguments.js';
 import type { CommandContext } from '../context.js';
-import { type Peer, resolvePeer } from '../peer.js';
+import { connectPeer } from '../peer.js';
 
 const NATIVE = ['1.2.840.10008.1.2.1', '1.2.840.10008.1.2'];
-
-/** Opens an association to a node named on the command line, as this server's AE (MyACRNema or -h). */
-async function connectTo(
-  spec: string,
-  ctx: CommandContext,
-  contexts: ProposedContext[],
-): Promise<{ client: DicomClient; peer: Peer }> {
-  const config = loadConfig(ctx.dir, { writeDefaults: false });
-  const peer = resolvePeer(spec, config.acrNemaMap);
-  const client = await DicomClient.connect(
-    {
-      host: peer.host,
-      port: peer.port,
-      callingAETitle: ctx.aeTitle ?? config.server.myACRNema,
-      calledAETitle: peer.aeTitle,
-      log: ctx.log,
-    },
-    contexts,
-  );
-  return { client, peer };
-}
 
 export async function echoCommand(args: string, ctx: CommandContext): Promise<void> {
   const [spec, output] = splitArgs(args, 2);
   if (!spec) throw new UsageError('--echo needs a node: --echo:AE[,file]');
-  const { client, peer } = await connectTo(spec, ctx, [
+  const { client, peer } = await connectPeer(spec, ctx, [
     { abstractSyntax: VERIFICATION_SOP_CLASS, transferSyntaxes: NATIVE },
   ]);
   const status = await client.echo();
@@ -62,7 +34,7 @@ export async function forwardCommand(args: string, ctx: CommandContext): Promise
     ctx.log.warn(`--forward: compression mode '${mode}' comes with the codecs; the file is sent as it is`);
   }
   const described = await describeFile(file);
-  const { client, peer } = await connectTo(spec, ctx, contextsForFiles([described]));
+  const { client, peer } = await connectPeer(spec, ctx, contextsForFiles([described]));
   try {
     const status = await client.storeFile(described);
     ctx.stdout.write(

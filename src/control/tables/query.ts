@@ -1,4 +1,27 @@
-/** Commands of this area (see registry.ts). */
-import type { CommandTable } from './types.js';
+/**
+ * DICOM client commands that query and retrieve (manual Appendix 5): the finders and listers, the move
+ * family's moveaccession/movestudies (the other moves are in basic.ts), and grabbing images from a node.
+ */
+import { type CommandTable, entry } from './types.js';
 
-export const QUERY_COMMANDS: CommandTable = { commands: {} };
+const find = () => import('../commands/find.js');
+const move = () => import('../commands/move.js');
+const grab = () => import('../commands/grab.js');
+
+export const QUERY_COMMANDS: CommandTable = {
+  commands: {
+    patientfinder: entry('local', find, (m) => m.patientFinderCommand),
+    studyfinder: entry('local', find, (m) => m.studyFinderCommand),
+    seriesfinder: entry('local', find, (m) => m.seriesFinderCommand),
+    imagefinder: entry('local', find, (m) => m.imageFinderCommand),
+    serieslister: entry('local', find, (m) => m.seriesListerCommand),
+    imagelister: entry('local', find, (m) => m.imageListerCommand),
+    moveaccession: entry('local', move, (m) => m.moveAccessionCommand),
+    movestudies: entry('local', move, (m) => m.moveStudiesCommand),
+    grabimagesfromserver: entry('local', grab, (m) => m.grabCommand),
+  },
+  switches: {
+    // -gSERVER,DATE: the switch's value is the command's argument as it is.
+    g: { command: 'grabimagesfromserver' },
+  },
+};
