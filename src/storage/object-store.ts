@@ -26,6 +26,7 @@ import { writeDatasetParts } from '../dicom/writer.js';
 import type { Logger } from '../logging/logger.js';
 import { fileFormatOfName, objectFile } from './file-names.js';
 import type { PlacementJournal } from './placement-journal.js';
+import { leftByDeadProcess, OWNER_TAG } from './process-owner.js';
 
 /** Where a committed object went, and whether it replaced an earlier copy of the same instance. */
 export interface PlacedObject {
@@ -188,8 +189,10 @@ export class ObjectStore {
     for (const d of options.devices) {
       mkdirSync(join(d, '.incoming'), { recursive: true });
       if (options.removeStaleTemporaries === false) continue;
-      // Temporary files left by a crash are incomplete objects: remove them.
-      for (const f of readdirSync(join(d, '.incoming'))) rmSync(join(d, '.incoming', f), { force: true });
+      // Temporary files left by a crash are incomplete objects: remove them (only those of dead processes:
+      // a server running beside this one may be receiving into the same folder).
+      for (const f of readdirSync(join(d, '.incoming')))
+        if (leftByDeadProcess(f, '')) rmSync(join(d, '.incoming', f), { force: true });
     }
   }
 
@@ -213,7 +216,7 @@ export class ObjectStore {
   }
 
   private tempName(device: string): string {
-    return join(device, '.incoming', `${process.pid}-${randomBytes(8).toString('hex')}.part`);
+    return join(device, '.incoming', `${OWNER_TAG}-${randomBytes(8).toString('hex')}.part`);
   }
 
   /**

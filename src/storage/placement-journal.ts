@@ -9,8 +9,10 @@
  * The journal is a few append-only files in `<MAG0>/.journal/`, one line per object, written with one
  * write(2) on an O_APPEND descriptor (a process crash cannot lose it: it is in the page cache). Files
  * rotate every ROTATE_AFTER entries; a rotated file is deleted once all its entries have settled, so the
- * journal stays small while the server runs. Each process writes its own files (`placed-<pid>-<n>.log`),
- * so a dgate command storing beside the server never races it.
+ * journal stays small while the server runs. Each process writes its own files
+ * (`placed-<host>-<pid>-<n>.log`), and only the files of dead processes of this host are recovered and
+ * removed: a dgate command storing beside the server, a second server started by mistake on the same
+ * folder, or a server on another host sharing the storage never touch a live writer's journal.
  */
 import {
   closeSync,
@@ -23,6 +25,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { leftByDeadProcess, OWNER_TAG } from './process-owner.js';
 
 const ROTATE_AFTER = 4096;
 
@@ -69,25 +72,21 @@ export class PlacementJournal {
   }
 
   /**
-   * The paths journalled by earlier runs (any process) that exist on disk, each once. Call before this
-   * process records anything; follow with clearRecovered() once they are indexed.
+   * The paths journalled by processes of this host that have died, that exist on disk, each once. Follow
+   * with clearRecovered() once they are indexed.
    */
   recoverable(): string[] {
     const seen = new Set<string>();
-    for (const f of this.journalFiles()) {
+    for (const f of this.deadJournalFiles()) {
       for (const line of readFileSync(join(this.folder, f), 'utf8').split('\n'))
         if (line && !seen.has(line) && existsSync(line)) seen.add(line);
     }
     return [...seen];
   }
 
-  /** Deletes the journal files of earlier runs (after their paths were re-indexed). */
+  /** Deletes the journal files of dead processes (after their paths were re-indexed). */
   clearRecovered(): void {
-    const own = new Set([this.current, ...this.retired].filter((g) => g).map((g) => g!.path));
-    for (const f of this.journalFiles()) {
-      const path = join(this.folder, f);
-      if (!own.has(path)) rmSync(path, { force: true });
-    }
+    for (const f of this.deadJournalFiles()) rmSync(join(this.folder, f), { force: true });
   }
 
   /** Closes this process's files; those with nothing outstanding are deleted. */
@@ -103,8 +102,8 @@ export class PlacementJournal {
     this.retired.clear();
   }
 
-  private journalFiles(): string[] {
-    return readdirSync(this.folder).filter((f) => f.startsWith('placed-') && f.endsWith('.log'));
+  private deadJournalFiles(): string[] {
+    return readdirSync(this.folder).filter((f) => f.endsWith('.log') && leftByDeadProcess(f, 'placed-'));
   }
 
   private generation(): Generation {
@@ -114,7 +113,7 @@ export class PlacementJournal {
       if (cur.outstanding === 0) this.drop(cur);
       else this.retired.add(cur);
     }
-    const path = join(this.folder, `placed-${process.pid}-${this.counter++}.log`);
+    const path = join(this.folder, `placed-${OWNER_TAG}-${this.counter++}.log`);
     const next: Generation = { path, fd: openSync(path, 'a'), entries: 0, outstanding: 0, done: false };
     this.current = next;
     return next;

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +82,12 @@ describe('placement journal', () => {
       });
     }
     await first.close();
+    // The "crashed" process is this one: make its journal look like a dead process's.
+    for (const f of readdirSync(join(dir, 'data', '.journal')))
+      renameSync(
+        join(dir, 'data', '.journal', f),
+        join(dir, 'data', '.journal', f.replace(`-${process.pid}-`, '-99999999-')),
+      );
     assert.equal(objectFiles(join(dir, 'data')).length, 5);
     assert.equal(imageRows(dir), 0, 'nothing was indexed before the "crash"');
 
