@@ -164,6 +164,8 @@ export class Association {
   private nextMessageId = 1;
   private writeQueue: Promise<void> = Promise.resolve();
   private paused = false;
+  /** The last command set encoded, to reuse for an identical next one. */
+  private lastCommand: { command: Command; bytes: Buffer } | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -298,28 +300,73 @@ export class Association {
     return final;
   }
 
-  private async writeMessage(contextId: number, command: Command, dataSet?: DataSetSource): Promise<void> {
+  /**
+   * Sends several messages whose data sets are in memory as one write (e.g. a batch of C-FIND pending
+   * responses): one system call instead of one per message. Resolves like send() for the last one.
+   */
+  sendMany(contextId: number, messages: readonly { command: Command; dataSet?: Buffer }[]): Promise<void> {
+    const run = this.writeQueue.then(() => {
+      const max = this.checkSendable(contextId);
+      const packer = new PduPacker(contextId, max);
+      for (const m of messages) this.pack(packer, m.command, m.dataSet);
+      return this.writePdvs(packer.take());
+    });
+    this.writeQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The largest PDU to send on a context that may be used now. */
+  private checkSendable(contextId: number): number {
     if (this.state !== 'Sta6')
       throw this.endReason ?? new AssociationError(`cannot send in state ${this.state}`);
     if (!this.contexts.has(contextId))
       throw new AssociationError(`presentation context ${contextId} was not accepted`);
+    return this.peerMaxPduLength > 0 ? this.peerMaxPduLength : UNLIMITED_PDV + 6;
+  }
+
+  /** Packs a command and an in-memory data set (or none) into PDVs. */
+  private pack(packer: PduPacker, command: Command, dataSet: Buffer | undefined): void {
     command.hasDataSet = dataSet !== undefined;
-    const max = this.peerMaxPduLength > 0 ? this.peerMaxPduLength : UNLIMITED_PDV + 6;
-    const packer = new PduPacker(contextId, max, (pdvs) => this.writePdvs(pdvs));
-    const cmd = encodeCommand(command);
-    for (let at = 0; at < cmd.length; ) {
-      const n = Math.min(cmd.length - at, max - 6);
-      await packer.add(cmd.subarray(at, at + n), true, at + n === cmd.length);
-      at += n;
-    }
+    packer.command(this.encodeCommandCached(command));
     if (dataSet !== undefined) {
-      if (Buffer.isBuffer(dataSet)) await packer.data(dataSet);
-      else if (Array.isArray(dataSet))
-        for (const part of dataSet as readonly Buffer[]) await packer.data(part);
-      else for await (const part of dataSet as AsyncIterable<Buffer>) await packer.data(part);
-      await packer.endData();
+      packer.data(dataSet);
+      packer.endData();
     }
-    await packer.flush();
+    this.log.debug(`sent ${commandFieldName(command.commandField)} on context ${packer.contextId}`, 3);
+  }
+
+  /**
+   * The command set's bytes. A run of identical commands (C-FIND pending responses, which differ only in
+   * their identifiers) is encoded once.
+   */
+  private encodeCommandCached(command: Command): Buffer {
+    const last = this.lastCommand;
+    if (last && sameCommand(last.command, command)) return last.bytes;
+    const bytes = encodeCommand(command);
+    this.lastCommand = { command: { ...command }, bytes };
+    return bytes;
+  }
+
+  private async writeMessage(contextId: number, command: Command, dataSet?: DataSetSource): Promise<void> {
+    const max = this.checkSendable(contextId);
+    const packer = new PduPacker(contextId, max);
+    if (dataSet === undefined || Buffer.isBuffer(dataSet)) {
+      this.pack(packer, command, dataSet);
+      await this.writePdvs(packer.take());
+      return;
+    }
+    command.hasDataSet = true;
+    packer.command(this.encodeCommandCached(command));
+    const parts: Iterable<Buffer> | AsyncIterable<Buffer> = dataSet as
+      | Iterable<Buffer>
+      | AsyncIterable<Buffer>;
+    for await (const part of parts) {
+      packer.data(part);
+      // Complete PDUs go out in batches while the data set streams in.
+      if (packer.completeBytes >= WRITE_BATCH) await this.writePdvs(packer.takeComplete());
+    }
+    packer.endData();
+    await this.writePdvs(packer.take());
     this.log.debug(`sent ${commandFieldName(command.commandField)} on context ${contextId}`, 3);
   }
 
@@ -682,28 +729,34 @@ export class Association {
 class PduPacker {
   private pdvs: PresentationDataValue[] = [];
   private room: number;
-  /** Complete PDUs not yet written, and their size: small PDUs (a peer's 16 KB maximum) go out together. */
+  /** Complete PDUs not yet taken, and their size. */
   private pdus: PresentationDataValue[][] = [];
-  private pending = 0;
+  completeBytes = 0;
 
   constructor(
-    private readonly contextId: number,
+    readonly contextId: number,
     private readonly maxPduLength: number,
-    private readonly write: (pdus: PresentationDataValue[][]) => Promise<void>,
   ) {
     this.room = maxPduLength;
   }
 
-  async add(data: Buffer, isCommand: boolean, isLast: boolean): Promise<void> {
-    if (this.room < 6 + data.length) await this.closePdu();
-    this.pdvs.push({ presentationContextId: this.contextId, isCommand, isLast, data });
-    this.room -= 6 + data.length;
+  /**
+   * A command set, cut into fragments that fit. It starts a new PDU: peers (DCMTK among them) expect the
+   * PDVs of one message only in a P-DATA-TF.
+   */
+  command(cmd: Buffer): void {
+    this.endPdu();
+    for (let at = 0; at < cmd.length; ) {
+      const n = Math.min(cmd.length - at, this.maxPduLength - 6);
+      this.add(cmd.subarray(at, at + n), true, at + n === cmd.length);
+      at += n;
+    }
   }
 
-  /** Adds data set bytes, cut to fit the PDUs. A full PDU is sent only once more data follows. */
-  async data(buf: Buffer): Promise<void> {
+  /** Adds data set bytes, cut to fit the PDUs. A PDU is closed only once more data follows. */
+  data(buf: Buffer): void {
     for (let at = 0; at < buf.length; ) {
-      if (this.room <= 6) await this.closePdu();
+      if (this.room <= 6) this.endPdu();
       const n = Math.min(buf.length - at, this.room - 6);
       this.pdvs.push({
         presentationContextId: this.contextId,
@@ -716,36 +769,55 @@ class PduPacker {
     }
   }
 
-  /** Marks the last data PDV and sends what is left. */
-  async endData(): Promise<void> {
+  /** Marks the last data PDV (an empty one when the data set was empty). */
+  endData(): void {
     const last = this.pdvs[this.pdvs.length - 1];
     if (last && !last.isCommand) last.isLast = true;
-    else await this.add(Buffer.alloc(0), false, true);
+    else this.add(Buffer.alloc(0), false, true);
   }
 
-  /** Sends every PDU built so far (the end of a message). */
-  async flush(): Promise<void> {
+  /** Every PDU built so far, the one being filled included (the end of a message or batch). */
+  take(): PresentationDataValue[][] {
     this.endPdu();
-    if (this.pdus.length === 0) return;
+    return this.takeComplete();
+  }
+
+  /** The complete PDUs (the one being filled stays). */
+  takeComplete(): PresentationDataValue[][] {
     const pdus = this.pdus;
     this.pdus = [];
-    this.pending = 0;
-    await this.write(pdus);
+    this.completeBytes = 0;
+    return pdus;
   }
 
-  /** Ends the PDU being filled; writes the batch once it holds WRITE_BATCH bytes. */
-  private async closePdu(): Promise<void> {
-    this.endPdu();
-    if (this.pending >= WRITE_BATCH) await this.flush();
+  private add(data: Buffer, isCommand: boolean, isLast: boolean): void {
+    if (this.room < 6 + data.length) this.endPdu();
+    this.pdvs.push({ presentationContextId: this.contextId, isCommand, isLast, data });
+    this.room -= 6 + data.length;
   }
 
   private endPdu(): void {
     if (this.pdvs.length === 0) return;
     this.pdus.push(this.pdvs);
-    this.pending += this.maxPduLength - this.room;
+    this.completeBytes += this.maxPduLength - this.room;
     this.pdvs = [];
     this.room = this.maxPduLength;
   }
+}
+
+/** Two commands that encode to the same bytes (the fields a response sets; `extra` by identity). */
+function sameCommand(a: Command, b: Command): boolean {
+  const ka = Object.keys(a) as (keyof Command)[];
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    const x = a[k];
+    const y = b[k];
+    if (x === y) continue;
+    if (Array.isArray(x) && Array.isArray(y) && x.length === y.length && x.every((v, i) => v === y[i]))
+      continue;
+    return false;
+  }
+  return true;
 }
 
 /** Bytes of complete PDUs written together (one system call). */

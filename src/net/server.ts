@@ -28,6 +28,10 @@ export interface ServiceRequest {
   readonly log: Logger;
   /** Sends a response to this request: command field, message id and affected SOP class/instance filled in. */
   respond(fields: Partial<Command> & { status: number }, dataSet?: DataSetSource): Promise<void>;
+  /** Sends several responses (in-memory data sets) in one write: a batch of C-FIND matches. */
+  respondMany(
+    responses: readonly { fields: Partial<Command> & { status: number }; dataSet?: Buffer }[],
+  ): Promise<void>;
 }
 
 export type ServiceHandler = (request: ServiceRequest) => Promise<void>;
@@ -182,6 +186,20 @@ export class DicomServer {
     const controller = new AbortController();
     const id = command.messageId ?? 0;
     info.operations.set(id, controller);
+    const responseCommand = (
+      fields: Partial<Command> & { status: number },
+      hasDataSet: boolean,
+    ): Command => ({
+      commandField: command.commandField | 0x8000,
+      messageIdBeingRespondedTo: id,
+      affectedSopClassUid:
+        command.affectedSopClassUid ?? command.requestedSopClassUid ?? message.context.abstractSyntax,
+      ...(command.affectedSopInstanceUid !== undefined
+        ? { affectedSopInstanceUid: command.affectedSopInstanceUid }
+        : {}),
+      hasDataSet,
+      ...fields,
+    });
     const request: ServiceRequest = {
       association: assoc,
       message,
@@ -189,20 +207,14 @@ export class DicomServer {
       cancelled: controller.signal,
       log,
       respond: (fields, dataSet) =>
-        assoc.send(
+        assoc.send(message.context.id, responseCommand(fields, dataSet !== undefined), dataSet),
+      respondMany: (responses) =>
+        assoc.sendMany(
           message.context.id,
-          {
-            commandField: command.commandField | 0x8000,
-            messageIdBeingRespondedTo: id,
-            affectedSopClassUid:
-              command.affectedSopClassUid ?? command.requestedSopClassUid ?? message.context.abstractSyntax,
-            ...(command.affectedSopInstanceUid !== undefined
-              ? { affectedSopInstanceUid: command.affectedSopInstanceUid }
-              : {}),
-            hasDataSet: dataSet !== undefined,
-            ...fields,
-          },
-          dataSet,
+          responses.map((r) => ({
+            command: responseCommand(r.fields, r.dataSet !== undefined),
+            ...(r.dataSet ? { dataSet: r.dataSet } : {}),
+          })),
         ),
     };
     const run = (async () => {

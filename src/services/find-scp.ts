@@ -27,6 +27,10 @@ export const FIND_MODELS: ReadonlyMap<string, QueryModel> = new Map([
   ['1.2.840.10008.5.1.4.1.2.3.1', 'PATIENTSTUDYONLY'],
 ]);
 
+/** Matches per write, at most (and bytes): small enough that C-CANCEL is seen soon. */
+const FIND_BATCH = 64;
+const FIND_BATCH_BYTES = 256 << 10;
+
 const LEVELS: ReadonlySet<string> = new Set(['PATIENT', 'STUDY', 'SERIES', 'IMAGE']);
 
 export interface FindScpOptions {
@@ -91,6 +95,9 @@ export function findScp(options: FindScpOptions): (req: ServiceRequest) => Promi
     req.log.debug(`C-FIND ${model} root, ${level}: ${query.sql} [${query.params.join(', ')}]`, 2);
     const rows = await options.db.all(query.sql, query.params as never);
     let sent = 0;
+    // Matches go out in batches (one write each): per-message writes cost more than encoding them.
+    let batch: { fields: { status: number }; dataSet: Buffer }[] = [];
+    let batchBytes = 0;
     for (const row of rows) {
       if (req.cancelled.aborted) {
         req.log.info(`C-FIND cancelled by ${req.association.callingAETitle} after ${sent} matches`);
@@ -101,9 +108,17 @@ export function findScp(options: FindScpOptions): (req: ServiceRequest) => Promi
         queriesReturnIsoIr: options.queriesReturnIsoIr,
         retrieveAETitle: options.aeTitle,
       });
-      await req.respond({ status: Status.Pending }, writeDataset(response, context.transferSyntax));
+      const bytes = writeDataset(response, context.transferSyntax);
+      batch.push({ fields: { status: Status.Pending }, dataSet: bytes });
+      batchBytes += bytes.length;
       sent++;
+      if (batch.length >= FIND_BATCH || batchBytes >= FIND_BATCH_BYTES) {
+        await req.respondMany(batch);
+        batch = [];
+        batchBytes = 0;
+      }
     }
+    if (batch.length) await req.respondMany(batch);
     req.log.debug(`C-FIND ${level}: ${sent} matches`, 1);
     await req.respond({ status: Status.Success });
   };
