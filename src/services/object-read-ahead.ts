@@ -28,6 +28,22 @@ type Loaded = { ok: true; object: ReadObject } | { ok: false; error: Error };
 
 const DEFAULT_BUFFER = 4 << 20;
 
+/**
+ * Buffers kept between retrieves (a C-MOVE of a 50-image study must not allocate, and make the garbage
+ * collector reclaim, 24 MB of fresh buffers each time). Shared by all retrieves; at most POOL_LIMIT kept.
+ */
+const pool: Buffer[] = [];
+const POOL_LIMIT = 16;
+
+function takeBuffer(size: number): Buffer {
+  const i = pool.findIndex((b) => b.length === size);
+  return i >= 0 ? pool.splice(i, 1)[0]! : Buffer.allocUnsafe(size);
+}
+
+function keepBuffer(b: Buffer): void {
+  if (pool.length < POOL_LIMIT) pool.push(b);
+}
+
 export class ObjectReadAhead {
   private readonly free: Buffer[] = [];
   private readonly loaded = new Map<number, Loaded>();
@@ -41,6 +57,11 @@ export class ObjectReadAhead {
     private readonly depth: number,
     private readonly bufferSize = DEFAULT_BUFFER,
   ) {}
+
+  /** Gives this reader's buffers back to the shared pool (when the retrieve is over). */
+  close(): void {
+    for (const b of this.free.splice(0)) keepBuffer(b);
+  }
 
   /** The object at `index`: read ahead already, or read now. Throws when it cannot be read. */
   get(index: number): ReadObject {
@@ -58,13 +79,14 @@ export class ObjectReadAhead {
 
   private load(index: number): Loaded {
     const path = this.paths[index]!;
-    const buffer = this.free.pop() ?? Buffer.allocUnsafe(this.bufferSize);
+    const buffer = this.free.pop() ?? takeBuffer(this.bufferSize);
     let lent = true;
     const release = (): void => {
       if (!lent) return;
       lent = false;
-      // Keep no more buffers than can be in use at once.
+      // Keep no more buffers than can be in use at once; the others go back to the shared pool.
       if (this.free.length <= this.depth) this.free.push(buffer);
+      else keepBuffer(buffer);
     };
     try {
       const size = readInto(path, buffer);

@@ -122,6 +122,21 @@ async function subOperations(
     items.map((i) => i.path),
     readAhead,
   );
+  try {
+    return await sendAll(req, items, client, origin, reader, counts);
+  } finally {
+    reader.close();
+  }
+}
+
+async function sendAll(
+  req: ServiceRequest,
+  items: readonly RetrieveItem[],
+  client: DicomClient,
+  origin: { aeTitle: string; messageId: number } | undefined,
+  reader: ObjectReadAhead,
+  counts: Counts,
+): Promise<{ counts: Counts; cancelled: boolean }> {
   for (let i = 0; i < items.length; i++) {
     if (req.cancelled.aborted) return { counts, cancelled: true };
     let status = 0xffff;

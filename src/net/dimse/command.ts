@@ -129,7 +129,64 @@ export class DimseError extends Error {
   }
 }
 
+/**
+ * The command set in Implicit VR Little Endian, group length first (PS3.7 6.3.1). Written directly: one is
+ * encoded per DIMSE message, and going through a Dataset cost more than sending a small image.
+ */
 export function encodeCommand(cmd: Command): Buffer {
+  if (cmd.extra) return encodeViaDataset(cmd);
+  const values: { tag: Tag; bytes: Buffer }[] = [];
+  const typeAt = FIELDS.findIndex((f) => f.tag > DATA_SET_TYPE);
+  FIELDS.forEach((f, i) => {
+    if (i === typeAt) values.push({ tag: DATA_SET_TYPE, bytes: us(cmd.hasDataSet ? 0x0000 : NO_DATA_SET) });
+    const v = cmd[f.key];
+    if (v === undefined) return;
+    values.push({ tag: f.tag, bytes: fieldBytes(f.vr, v as number | string | Tag[]) });
+  });
+  let body = 0;
+  for (const v of values) body += 8 + v.bytes.length;
+  const out = Buffer.allocUnsafe(12 + body);
+  out.writeUInt32LE(0x00000000, 0); // (0000,0000) UL: tag, 32-bit length, value
+  out.writeUInt32LE(4, 4);
+  out.writeUInt32LE(body, 8);
+  let at = 12;
+  for (const v of values) {
+    out.writeUInt16LE(v.tag >>> 16, at);
+    out.writeUInt16LE(v.tag & 0xffff, at + 2);
+    out.writeUInt32LE(v.bytes.length, at + 4);
+    v.bytes.copy(out, at + 8);
+    at += 8 + v.bytes.length;
+  }
+  return out;
+}
+
+function us(n: number): Buffer {
+  const b = Buffer.allocUnsafe(2);
+  b.writeUInt16LE(n & 0xffff, 0);
+  return b;
+}
+
+/** A value padded to even length: UI with NUL, the text VRs with a space (PS3.5 6.2). */
+function fieldBytes(vr: Field['vr'], v: number | string | Tag[]): Buffer {
+  if (vr === 'US') return us(v as number);
+  if (vr === 'AT') {
+    const tags = v as Tag[];
+    const b = Buffer.allocUnsafe(4 * tags.length);
+    tags.forEach((t, i) => {
+      b.writeUInt16LE(t >>> 16, 4 * i);
+      b.writeUInt16LE(t & 0xffff, 4 * i + 2);
+    });
+    return b;
+  }
+  const text = String(v);
+  const odd = text.length % 2 === 1;
+  const b = Buffer.alloc(text.length + (odd ? 1 : 0), vr === 'UI' ? 0 : 0x20);
+  b.write(text, 0, 'latin1');
+  return b;
+}
+
+/** With elements beyond PS3.7's (Conquest's server commands), through a Dataset. */
+function encodeViaDataset(cmd: Command): Buffer {
   const ds = new Dataset();
   for (const f of FIELDS) {
     const v = cmd[f.key];
