@@ -23,6 +23,7 @@ const PLAIN_ERRORS = new Set([
   'UidClashError',
   'QueryError',
   'MaintenanceError',
+  'CodecError',
 ]);
 
 /** Switches this version understands; the value is what it takes. */

@@ -94,6 +94,11 @@ Test options:
   --genuid:                      Generate an UID
   --checksum:string              Give checksum of string
 
+Conversion options:
+  --count_frames:file            Report # frames in DICOM file
+  --uncompress:file,out          Uncompress DICOM (NKI and every compressed syntax; in place without out)
+  --compress:file,mode,out       Compress DICOM to mode e.g. j2, jk, js, n4 (in place without out)
+
 Database options:
   --query:table|fields|where|fmt|file       Arbitrary query output to file
   --query2:tab|fld|whe|fmt|max|file         Same but limit output rows to max

@@ -44,6 +44,11 @@ export interface EncodeOptions {
    * error). Ignored by lossless codecs. Default: the codec's (Conquest's LossyQuality default is 95).
    */
   readonly quality?: number;
+  /**
+   * JPEG lossless process 14 (.57): the predictor (selection value) 1..7; default 1. Conquest's j2 writes
+   * .57 with predictor 6 (jpegconv.cpp).
+   */
+  readonly predictor?: number;
 }
 
 /** An encoded frame, and what the data set must then say about it. */

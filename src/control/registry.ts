@@ -12,6 +12,7 @@
  */
 import { ARCHIVE_COMMANDS } from './tables/archive.js';
 import { BASIC_COMMANDS } from './tables/basic.js';
+import { CODEC_COMMANDS } from './tables/codec.js';
 import { CONFIG_COMMANDS } from './tables/config.js';
 import { QUERY_COMMANDS } from './tables/query.js';
 import { SERVER_COMMANDS } from './tables/server.js';
@@ -25,6 +26,7 @@ const TABLES: readonly CommandTable[] = [
   QUERY_COMMANDS,
   CONFIG_COMMANDS,
   SERVER_COMMANDS,
+  CODEC_COMMANDS,
 ];
 
 const commands = new Map<string, CommandEntry>();
