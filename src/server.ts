@@ -4,6 +4,7 @@
  * else in the program reads configuration files.
  */
 import { type Archive, openArchive } from './archive/archive.js';
+import { type CompressionMode, parseCompressionMode } from './codecs/modes.js';
 import { type LoadedConfig, loadConfig } from './config/config.js';
 import { handleServerCommand, operatorConsoleAddresses } from './control/console.js';
 import type { CommandContext, CommandOutput, ServerControl, ServerCounters } from './control/context.js';
@@ -54,6 +55,32 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
   /** Resolves once a --quit or --safequit has stopped the server. */
   readonly quitRequested: Promise<void>;
+}
+
+/**
+ * IncomingCompression, and the `SERVER~xx` override of a called AE title (manual 7.2), as parsed modes;
+ * a mode that cannot be read stores objects as received, with a warning (once per string).
+ */
+function incomingModes(
+  configured: string,
+  lossyQuality: number,
+  log: Logger,
+): (override: string | undefined) => CompressionMode | undefined {
+  const cache = new Map<string, CompressionMode | undefined>();
+  return (override) => {
+    const text = override ?? configured;
+    if (!cache.has(text)) {
+      try {
+        cache.set(text, parseCompressionMode(text, lossyQuality));
+      } catch (e) {
+        log.warn(
+          `${override ? `called AE ~${override}` : 'IncomingCompression'}: ${(e as Error).message}; storing as received`,
+        );
+        cache.set(text, undefined);
+      }
+    }
+    return cache.get(text);
+  };
 }
 
 /** ARTIM: how long a peer may take to send its A-ASSOCIATE-RQ, answer a release, or close after one. */
@@ -186,10 +213,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       aeTitle,
       // Conquest: 1 reads 5 slices ahead, a higher number that many, 0 none.
       readAhead: server.enableReadAheadThread === 1 ? 5 : Math.max(0, server.enableReadAheadThread),
+      lossyQuality: server.lossyQuality,
       // `config` is read at each request: --read_amap / --put_amap changes apply at once.
       resolveDestination: (ae: string) => {
         const entry = config.acrNemaMap.resolve(ae);
-        return entry ? { host: entry.host, port: entry.port } : undefined;
+        return entry ? { host: entry.host, port: entry.port, compression: entry.compression } : undefined;
       },
     };
     const move = moveScp(retrieve);
@@ -225,6 +253,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           counters.storeFailures++;
         },
         ...(archive.admit ? { admit: archive.admit } : {}),
+        incomingMode: incomingModes(server.incomingCompression, server.lossyQuality, log),
       },
       async (o: StoredObject) => {
         if (indexer) await indexer.index({ header: o.header, path: o.path });

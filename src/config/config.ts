@@ -330,6 +330,7 @@ export const SCALAR_KEYS = {
     'IncomingCompression',
     'un',
     'Compression of images received over DICOM (also vX: do not store); SERVER~xx overrides it.',
+    USED,
   ),
   archiveCompression: str(CMP, 'ArchiveCompression', 'as', 'Compression of images prepared for archival.'),
   lossyQuality: num(
@@ -337,6 +338,7 @@ export const SCALAR_KEYS = {
     'LossyQuality',
     95,
     'Default quality (JPEG) or bitrate (JPEG 2000) of lossy compression.',
+    USED,
   ),
 
   magDeviceFullThreshHold: num(

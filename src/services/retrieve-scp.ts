@@ -1,28 +1,35 @@
 /**
  * Query/Retrieve Service Class, C-MOVE and C-GET SCP (PS3.4 C.4.2, C.4.3). The objects the identifier
  * names are sent as C-STORE sub-operations — to the move destination (resolved through acrnema.map, on a
- * sub-association) or, for C-GET, back over the same association — each in its stored transfer syntax when
- * the receiver accepts it, else converted between native syntaxes. Pending responses carry the counts;
+ * sub-association) or, for C-GET, back over the same association — each in the syntax the destination's
+ * compression mode asks for (acrnema.map column; outgoing-syntax.ts), falling back to simpler syntaxes
+ * and uncompressed when the receiver does not accept it, transcoded frame by frame (src/codecs). Pending responses carry the counts;
  * the final one lists the failed SOP instances; C-CANCEL stops between sub-operations.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { QueryError } from '../archive/query.js';
 import { RETRIEVE_MODELS, type RetrieveItem, selectForRetrieve } from '../archive/retrieve.js';
+import { CodecError } from '../codecs/codec.js';
+import { type CompressionMode, parseCompressionMode } from '../codecs/modes.js';
+import { recompress } from '../codecs/recompress.js';
+import { transcodeDataset } from '../codecs/transcode.js';
 import type { DbExecutor } from '../db/driver.js';
 import type { DicomSchema } from '../db/schema.js';
 import { Dataset } from '../dicom/dataset.js';
 import { parseDicom } from '../dicom/reader.js';
-import { ExplicitVRLittleEndian, ImplicitVRLittleEndian, isNative } from '../dicom/transfer-syntax.js';
 import { writeDataset } from '../dicom/writer.js';
 import { readDataSet } from '../net/association.js';
-import { DicomClient, describeFile, type ProposedContext, type StorableFile } from '../net/client.js';
+import { DicomClient, describeFile, type StorableFile } from '../net/client.js';
 import { Status } from '../net/dimse/status.js';
 import type { ServiceRequest } from '../net/server.js';
 import { describeBytes, ObjectReadAhead, type ReadObject } from './object-read-ahead.js';
+import { proposalFor, sendOrder } from './outgoing-syntax.js';
 
 export interface Destination {
   host: string;
   port: number;
+  /** The acrnema.map compression column: the mode objects are sent in (default un). */
+  compression?: string;
 }
 
 export interface RetrieveScpOptions {
@@ -35,6 +42,8 @@ export interface RetrieveScpOptions {
   resolveDestination: (ae: string) => Destination | undefined;
   /** Objects read ahead of the one being sent (EnableReadAheadThread: 0 = none; default 3). */
   readAhead?: number;
+  /** dicom.ini LossyQuality, for lossy modes without NN. */
+  lossyQuality?: number;
 }
 
 const DEFAULT_READ_AHEAD = 3;
@@ -47,30 +56,11 @@ interface Counts {
   failedUids: string[];
 }
 
-const NATIVE = [ExplicitVRLittleEndian.uid, ImplicitVRLittleEndian.uid];
-
-/** Per SOP class: each stored syntax in a context of its own, and one native context to convert into. */
-function contextsFor(
-  files: readonly StorableFile[],
-  roles?: { scuRole: boolean; scpRole: boolean },
-): ProposedContext[] {
-  const seen = new Set<string>();
-  const out: ProposedContext[] = [];
-  const push = (sop: string, ts: string[]): void => {
-    const key = `${sop}|${ts.join(',')}`;
-    if (seen.has(key) || out.length >= 128) return;
-    seen.add(key);
-    out.push({ abstractSyntax: sop, transferSyntaxes: ts, ...(roles ? { roles } : {}) });
-  };
-  for (const f of files)
-    if (!NATIVE.includes(f.transferSyntax.uid)) push(f.sopClassUid, [f.transferSyntax.uid]);
-  for (const f of files) push(f.sopClassUid, NATIVE);
-  return out;
-}
-
 /**
- * One C-STORE sub-operation: as stored, or converted between native syntaxes; the response status.
- * `bytes` is the whole file when it was read ahead; else it streams from disk.
+ * One C-STORE sub-operation: in the best syntax the receiver accepted for it under the mode (sendOrder):
+ * as stored when that is it, else transcoded (decoded and re-encoded frame by frame); a syntax the codecs
+ * cannot produce for this object passes to the next. `bytes` is the whole file when it was read ahead;
+ * else an object sent as stored streams from disk. Resolves with the response status.
  */
 async function storeOne(
   client: DicomClient,
@@ -78,35 +68,63 @@ async function storeOne(
   bytes: Buffer | undefined,
   origin: { aeTitle: string; messageId: number } | undefined,
   onSent: () => void,
+  mode: CompressionMode,
 ): Promise<number> {
-  const asIs = client.findContext(file.sopClassUid, [file.transferSyntax.uid]);
-  if (asIs && asIs.transferSyntax === file.transferSyntax.uid) {
-    if (!bytes) return client.storeFile(file, origin);
-    const rsp = await client.store(
-      file.sopClassUid,
-      file.sopInstanceUid,
-      file.transferSyntax.uid,
-      bytes.subarray(file.datasetOffset),
-      origin,
-      onSent,
-    );
+  const stored = file.transferSyntax.uid;
+  const accepted = [...client.association.contexts.values()]
+    .filter((c) => c.abstractSyntax === file.sopClassUid)
+    .map((c) => c.transferSyntax);
+  const order = sendOrder(stored, accepted, mode);
+  if (order.length === 0)
+    throw new Error(`the receiver accepted no presentation context for ${file.sopClassUid}`);
+  let lastError: Error | undefined;
+  for (const ts of order) {
+    if (ts === stored && mode.kind !== 'downsize') {
+      if (!bytes) return client.storeFile(file, origin);
+      const rsp = await client.store(
+        file.sopClassUid,
+        file.sopInstanceUid,
+        ts,
+        bytes.subarray(file.datasetOffset),
+        origin,
+        onSent,
+      );
+      return rsp.command.status ?? 0xffff;
+    }
+    let encoded: Buffer;
+    try {
+      encoded = await convertFor(bytes ?? readFileSync(file.path), stored, ts, mode);
+    } catch (e) {
+      if (!(e instanceof CodecError)) throw e;
+      lastError = e;
+      continue;
+    }
+    const rsp = await client.store(file.sopClassUid, file.sopInstanceUid, ts, encoded, origin, onSent);
     return rsp.command.status ?? 0xffff;
   }
-  const native = client.findContext(file.sopClassUid, NATIVE);
-  if (!native || !isNative(file.transferSyntax)) {
-    throw new Error(
-      `the receiver accepts ${file.sopClassUid} only in ${native?.transferSyntax ?? 'no syntax'}; ${file.transferSyntax.name} needs a codec`,
-    );
+  throw lastError ?? new Error(`no accepted syntax for ${file.sopClassUid}`);
+}
+
+/** The object's data set in `ts` (downsized first under k1..kc). */
+async function convertFor(
+  fileBytes: Buffer,
+  stored: string,
+  ts: string,
+  mode: CompressionMode,
+): Promise<Buffer> {
+  let ds = parseDicom(fileBytes).dataset;
+  let from = stored;
+  if (mode.kind === 'downsize') {
+    const small = await recompress(ds, stored, mode);
+    ds = small.dataset;
+    from = small.transferSyntaxUid;
   }
-  const ds = parseDicom(bytes ?? readFileSync(file.path)).dataset;
-  const rsp = await client.store(
-    file.sopClassUid,
-    file.sopInstanceUid,
-    native.transferSyntax,
-    writeDataset(ds, native.transferSyntax),
-    origin,
-  );
-  return rsp.command.status ?? 0xffff;
+  const predictor = /^j2/i.test(mode.text) ? 6 : undefined;
+  const out = await transcodeDataset(ds, from, ts, {
+    ...(mode.quality !== undefined ? { quality: mode.quality } : {}),
+    ...(predictor ? { predictor } : {}),
+  });
+  return writeDataset(out, ts);
 }
 
 /** Runs the sub-operations, answering with pending counts; returns the counts and whether it was cancelled. */
@@ -116,6 +134,7 @@ async function subOperations(
   client: DicomClient,
   origin: { aeTitle: string; messageId: number } | undefined,
   readAhead: number,
+  mode: CompressionMode,
 ): Promise<{ counts: Counts; cancelled: boolean }> {
   const counts: Counts = { remaining: items.length, completed: 0, failed: 0, warning: 0, failedUids: [] };
   const reader = new ObjectReadAhead(
@@ -123,7 +142,7 @@ async function subOperations(
     readAhead,
   );
   try {
-    return await sendAll(req, items, client, origin, reader, counts);
+    return await sendAll(req, items, client, origin, reader, counts, mode);
   } finally {
     reader.close();
   }
@@ -136,6 +155,7 @@ async function sendAll(
   origin: { aeTitle: string; messageId: number } | undefined,
   reader: ObjectReadAhead,
   counts: Counts,
+  mode: CompressionMode,
 ): Promise<{ counts: Counts; cancelled: boolean }> {
   for (let i = 0; i < items.length; i++) {
     if (req.cancelled.aborted) return { counts, cancelled: true };
@@ -145,7 +165,7 @@ async function sendAll(
       object = reader.get(i);
       const file = object.file ?? (await describeFile(items[i]!.path));
       // Once the request is out, the next objects are read while the receiver works.
-      status = await storeOne(client, file, object.bytes, origin, () => reader.prefetch(i));
+      status = await storeOne(client, file, object.bytes, origin, () => reader.prefetch(i), mode);
     } catch (e) {
       req.log.warn(`sub-operation for ${items[i]!.sopInstanceUid} failed: ${(e as Error).message}`);
     } finally {
@@ -260,6 +280,20 @@ function sniff(path: string, head: Buffer): StorableFile | undefined {
   }
 }
 
+/** The destination's compression mode (acrnema.map column); a column we cannot read sends as stored. */
+function modeOf(
+  text: string | undefined,
+  lossyQuality: number | undefined,
+  req: ServiceRequest,
+): CompressionMode {
+  try {
+    return parseCompressionMode(text ?? 'un', lossyQuality);
+  } catch (e) {
+    req.log.warn(`acrnema.map compression '${text}': ${(e as Error).message}; sending objects as stored`);
+    return parseCompressionMode('as');
+  }
+}
+
 export function moveScp(options: RetrieveScpOptions): (req: ServiceRequest) => Promise<void> {
   return async (req) => {
     const { command, context } = req.message;
@@ -276,8 +310,9 @@ export function moveScp(options: RetrieveScpOptions): (req: ServiceRequest) => P
       return;
     }
     const files = await describeAll(items);
+    const mode = modeOf(destination.compression, options.lossyQuality, req);
     req.log.info(
-      `C-MOVE of ${items.length} objects to ${destinationAE} (${destination.host}:${destination.port}) for ${req.association.callingAETitle}`,
+      `C-MOVE of ${items.length} objects to ${destinationAE} (${destination.host}:${destination.port}, ${mode.text || 'as'}) for ${req.association.callingAETitle}`,
     );
     if (items.length === 0) {
       await req.respond({
@@ -296,7 +331,10 @@ export function moveScp(options: RetrieveScpOptions): (req: ServiceRequest) => P
           calledAETitle: destinationAE,
           log: req.log,
         },
-        contextsFor(files),
+        proposalFor(
+          files.map((f) => ({ sopClassUid: f.sopClassUid, transferSyntaxUid: f.transferSyntax.uid })),
+          mode,
+        ),
       );
     } catch (e) {
       req.log.warn(`C-MOVE: cannot open an association to ${destinationAE}: ${(e as Error).message}`);
@@ -313,6 +351,7 @@ export function moveScp(options: RetrieveScpOptions): (req: ServiceRequest) => P
         client,
         { aeTitle: req.association.callingAETitle, messageId: command.messageId ?? 0 },
         options.readAhead ?? DEFAULT_READ_AHEAD,
+        mode,
       );
       await finish(req, counts, cancelled, context.transferSyntax);
     } finally {
@@ -333,6 +372,8 @@ export function getScp(options: RetrieveScpOptions): (req: ServiceRequest) => Pr
       client,
       undefined,
       options.readAhead ?? DEFAULT_READ_AHEAD,
+      // The requester chose the contexts: objects go as stored when it accepted that, else converted.
+      parseCompressionMode('as'),
     );
     await finish(req, counts, cancelled, req.message.context.transferSyntax);
   };

@@ -1,15 +1,19 @@
 /**
  * Storage Service Class, SCP role (PS3.4 Annex B): C-STORE requests are written as Part 10 files in the
- * accepted transfer syntax, as received. The data set streams from the network to a temporary file while
+ * accepted transfer syntax, as received — or, when IncomingCompression (or the called AE's `~xx`) asks
+ * for another form, read back and recompressed before they are placed (an object `un` leaves native is
+ * never read back). The data set streams from the network to a temporary file while
  * its header is parsed from the first bytes; the file is fsynced and renamed into place before the
  * response, so success means durable.
  */
 import { rmSync } from 'node:fs';
+import type { CompressionMode } from '../codecs/modes.js';
+import { recompress } from '../codecs/recompress.js';
 import { Dataset } from '../dicom/dataset.js';
 import { DicomParseError } from '../dicom/errors.js';
-import { DicomStreamReader } from '../dicom/reader.js';
+import { DicomStreamReader, parseDicom } from '../dicom/reader.js';
 import { findTransferSyntax } from '../dicom/transfer-syntax.js';
-import { encodeFileHead } from '../dicom/writer.js';
+import { encodeFileHead, writeDatasetParts } from '../dicom/writer.js';
 import { Status } from '../net/dimse/status.js';
 import type { ServiceRequest } from '../net/server.js';
 import {
@@ -30,6 +34,11 @@ export interface StorageScpOptions {
    * refused, e.g. its SOP Instance UID is already in the index under another patient or series.
    */
   admit?: (header: Dataset) => void | Promise<void>;
+  /**
+   * IncomingCompression (manual 7.2): the mode objects are stored in, from the called AE's `~xx` override
+   * when there is one. Undefined or `as`: stored as received.
+   */
+  incomingMode?: (override: string | undefined) => CompressionMode | undefined;
 }
 
 /** A stored object, as reported to the rest of the server (counters, and the index from the archive issue). */
@@ -109,10 +118,34 @@ export function storageScp(
       writer.discard();
       return fail(options.failureStatus, `not stored: ${(e as Error).message}`);
     }
+    let storedTs = context.transferSyntax;
+    const mode = options.incomingMode?.(req.compressionOverride);
+    if (mode?.kind === 'discard') {
+      // vX: a DICOM cache that keeps nothing (manual 7.2): accepted, not stored.
+      writer.discard();
+      req.log.debug(`C-STORE of ${uid}: not stored (IncomingCompression ${mode.text})`, 1);
+      await req.respond({ status });
+      return;
+    }
+    if (mode && changesObject(mode, storedTs)) {
+      try {
+        storedTs = await recompressInPlace(
+          writer,
+          sopClass,
+          uid,
+          storedTs,
+          mode,
+          req.association.callingAETitle,
+        );
+      } catch (e) {
+        writer.discard();
+        return fail(options.failureStatus, `IncomingCompression ${mode.text}: ${(e as Error).message}`);
+      }
+    }
     let placed: PlacedObject;
     try {
       placed = await writer.commit(dataset, uid, {
-        transferSyntaxUid: context.transferSyntax,
+        transferSyntaxUid: storedTs,
         callingAE: req.association.callingAETitle,
         calledAE: req.association.calledAETitle,
       });
@@ -124,7 +157,7 @@ export function storageScp(
       path: placed.path,
       sopClassUid: sopClass,
       sopInstanceUid: uid,
-      transferSyntaxUid: context.transferSyntax,
+      transferSyntaxUid: storedTs,
       callingAETitle: req.association.callingAETitle,
       bytes: writer.bytesWritten,
       header: dataset,
@@ -145,6 +178,37 @@ export function storageScp(
     );
     await req.respond({ status });
   };
+}
+
+/** Whether a mode changes an object received in `ts` (the default `un` leaves native objects alone: no read). */
+function changesObject(mode: CompressionMode, ts: string): boolean {
+  if (mode.kind === 'as-is') return false;
+  const syntax = findTransferSyntax(ts);
+  const native = syntax !== undefined && !syntax.encapsulated;
+  if (mode.kind === 'uncompressed')
+    return !native || (mode.transferSyntaxUid !== undefined && mode.transferSyntaxUid !== ts);
+  if (mode.kind === 'uncompressed-unless-jpeg') return !native && !ts.startsWith('1.2.840.10008.1.2.4.');
+  if (mode.kind === 'jpeg') return mode.transferSyntaxUid !== ts;
+  return true;
+}
+
+/** Reads the received object back, recompresses it and rewrites the temporary file; the new syntax. */
+async function recompressInPlace(
+  writer: ObjectWriter,
+  sopClass: string,
+  uid: string,
+  ts: string,
+  mode: CompressionMode,
+  callingAE: string,
+): Promise<string> {
+  const file = parseDicom(writer.contents());
+  const result = await recompress(file.dataset, ts, mode);
+  if (result.transferSyntaxUid === ts && result.dataset === file.dataset) return ts;
+  writer.rewrite([
+    fileHead(sopClass, uid, result.transferSyntaxUid, callingAE),
+    ...writeDatasetParts(result.dataset, result.transferSyntaxUid),
+  ]);
+  return result.transferSyntaxUid;
 }
 
 /** Preamble and meta information (PS3.10 7.1) for an object received over the network. */

@@ -8,6 +8,7 @@ import {
   closeSync,
   fdatasync,
   fdatasyncSync,
+  ftruncateSync,
   mkdirSync,
   open,
   openSync,
@@ -16,6 +17,7 @@ import {
   renameSync,
   rmSync,
   statfsSync,
+  writeSync,
   writevSync,
 } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -145,6 +147,31 @@ export class ObjectWriter {
       await new Promise<void>((resolve, reject) => fdatasync(this.fd, (e) => (e ? reject(e) : resolve())));
     this.close();
     return this.store.place(this, header, sopInstanceUid, naming);
+  }
+
+  /** Everything written so far (the batch flushed first). */
+  contents(): Buffer {
+    this.flush();
+    return readFileSync(this.tempPath);
+  }
+
+  /**
+   * Replaces everything written so far (the object was recompressed before it is placed, as
+   * IncomingCompression asks). Positional writes: nothing is written after this but the commit.
+   */
+  rewrite(parts: readonly Buffer[]): void {
+    this.batch = [];
+    this.batched = 0;
+    ftruncateSync(this.fd, 0);
+    let position = 0;
+    for (const part of parts) {
+      for (let at = 0; at < part.length; ) {
+        const n = writeSync(this.fd, part, at, part.length - at, position);
+        at += n;
+        position += n;
+      }
+    }
+    this.written = position;
   }
 
   discard(): void {
