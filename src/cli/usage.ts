@@ -86,7 +86,7 @@ Communication options:
   --loadanddeletedir:dir,patid   Load folder and delete its contents
   --dump_header:filein,fileout   Create header dump of file (stdout without fileout)
   --dump_json:filein,fileout     Write the file as DICOM JSON (PS3.18 F.2; stdout without fileout)
-  --forward:file,mode,AE         Send file to server (mode: sent as is in this version)
+  --forward:file,mode,AE         Send file with compr. mode to server (falls back to uncompressed)
   --grabimagesfromserver:AE,date Update this server from other
   --echo:AE,file                 Echo server; show response (AE from acrnema.map, AE@host:port or host:port)
 
@@ -98,6 +98,11 @@ Conversion options:
   --count_frames:file            Report # frames in DICOM file
   --uncompress:file,out          Uncompress DICOM (NKI and every compressed syntax; in place without out)
   --compress:file,mode,out       Compress DICOM to mode e.g. j2, jk, js, n4 (in place without out)
+  --convert_to_gif:file,size,out,l/w/f  Downsize and convert to mono GIF (f>10000: animated, f%100 fps)
+  --convert_to_bmp:file,size,out,l/w/f  Downsize and convert to color BMP
+  --convert_to_jpg:file,size,out,l/w/f  Downsize and convert to color JPG
+  --convert_to_dicom:file,size,comp,f,out  Downsize/compress/frame DICOM
+  --extract_frames:file,out,first,last  Select frames of DICOM file (numbered from 0)
 
 Database options:
   --query:table|fields|where|fmt|file       Arbitrary query output to file

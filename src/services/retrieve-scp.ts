@@ -6,13 +6,10 @@
  * and uncompressed when the receiver does not accept it, transcoded frame by frame (src/codecs). Pending responses carry the counts;
  * the final one lists the failed SOP instances; C-CANCEL stops between sub-operations.
  */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { QueryError } from '../archive/query.js';
 import { RETRIEVE_MODELS, type RetrieveItem, selectForRetrieve } from '../archive/retrieve.js';
-import { CodecError } from '../codecs/codec.js';
 import { type CompressionMode, parseCompressionMode } from '../codecs/modes.js';
-import { recompress } from '../codecs/recompress.js';
-import { transcodeDataset } from '../codecs/transcode.js';
 import type { DbExecutor } from '../db/driver.js';
 import type { DicomSchema } from '../db/schema.js';
 import { Dataset } from '../dicom/dataset.js';
@@ -23,7 +20,8 @@ import { DicomClient, describeFile, type StorableFile } from '../net/client.js';
 import { Status } from '../net/dimse/status.js';
 import type { ServiceRequest } from '../net/server.js';
 import { describeBytes, ObjectReadAhead, type ReadObject } from './object-read-ahead.js';
-import { proposalFor, sendOrder } from './outgoing-syntax.js';
+import { storeInMode } from './outgoing-store.js';
+import { proposalFor } from './outgoing-syntax.js';
 
 export interface Destination {
   host: string;
@@ -54,77 +52,6 @@ interface Counts {
   failed: number;
   warning: number;
   failedUids: string[];
-}
-
-/**
- * One C-STORE sub-operation: in the best syntax the receiver accepted for it under the mode (sendOrder):
- * as stored when that is it, else transcoded (decoded and re-encoded frame by frame); a syntax the codecs
- * cannot produce for this object passes to the next. `bytes` is the whole file when it was read ahead;
- * else an object sent as stored streams from disk. Resolves with the response status.
- */
-async function storeOne(
-  client: DicomClient,
-  file: StorableFile,
-  bytes: Buffer | undefined,
-  origin: { aeTitle: string; messageId: number } | undefined,
-  onSent: () => void,
-  mode: CompressionMode,
-): Promise<number> {
-  const stored = file.transferSyntax.uid;
-  const accepted = [...client.association.contexts.values()]
-    .filter((c) => c.abstractSyntax === file.sopClassUid)
-    .map((c) => c.transferSyntax);
-  const order = sendOrder(stored, accepted, mode);
-  if (order.length === 0)
-    throw new Error(`the receiver accepted no presentation context for ${file.sopClassUid}`);
-  let lastError: Error | undefined;
-  for (const ts of order) {
-    if (ts === stored && mode.kind !== 'downsize') {
-      if (!bytes) return client.storeFile(file, origin);
-      const rsp = await client.store(
-        file.sopClassUid,
-        file.sopInstanceUid,
-        ts,
-        bytes.subarray(file.datasetOffset),
-        origin,
-        onSent,
-      );
-      return rsp.command.status ?? 0xffff;
-    }
-    let encoded: Buffer;
-    try {
-      encoded = await convertFor(bytes ?? readFileSync(file.path), stored, ts, mode);
-    } catch (e) {
-      if (!(e instanceof CodecError)) throw e;
-      lastError = e;
-      continue;
-    }
-    const rsp = await client.store(file.sopClassUid, file.sopInstanceUid, ts, encoded, origin, onSent);
-    return rsp.command.status ?? 0xffff;
-  }
-  throw lastError ?? new Error(`no accepted syntax for ${file.sopClassUid}`);
-}
-
-/** The object's data set in `ts` (downsized first under k1..kc). */
-async function convertFor(
-  fileBytes: Buffer,
-  stored: string,
-  ts: string,
-  mode: CompressionMode,
-): Promise<Buffer> {
-  let ds = parseDicom(fileBytes).dataset;
-  let from = stored;
-  if (mode.kind === 'downsize') {
-    const small = await recompress(ds, stored, mode);
-    ds = small.dataset;
-    from = small.transferSyntaxUid;
-  }
-  const predictor = /^j2/i.test(mode.text) ? 6 : undefined;
-  const out = await transcodeDataset(ds, from, ts, {
-    ...(mode.quality !== undefined ? { quality: mode.quality } : {}),
-    ...(predictor ? { predictor } : {}),
-  });
-  return writeDataset(out, ts);
 }
 
 /** Runs the sub-operations, answering with pending counts; returns the counts and whether it was cancelled. */
@@ -165,7 +92,7 @@ async function sendAll(
       object = reader.get(i);
       const file = object.file ?? (await describeFile(items[i]!.path));
       // Once the request is out, the next objects are read while the receiver works.
-      status = await storeOne(client, file, object.bytes, origin, () => reader.prefetch(i), mode);
+      status = await storeInMode(client, file, object.bytes, mode, origin, () => reader.prefetch(i));
     } catch (e) {
       req.log.warn(`sub-operation for ${items[i]!.sopInstanceUid} failed: ${(e as Error).message}`);
     } finally {

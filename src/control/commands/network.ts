@@ -1,11 +1,15 @@
 /**
- * `--echo:AE[,file]` and `--forward:file,mode,AE` (manual Appendix 5): C-ECHO a node, send one file.
+ * `--echo:AE[,file]` and `--forward:file,mode,AE` (manual Appendix 5): C-ECHO a node, send one file in a
+ * compression mode (empty: as it is).
  * The node is an acrnema.map AE title, `AE@host:port`, `host:port` or `(local)` (see ../peer.ts).
  */
 import { writeFileSync } from 'node:fs';
+import { parseCompressionMode } from '../../codecs/modes.js';
 import { AssociationError } from '../../net/association.js';
-import { contextsForFiles, describeFile, VERIFICATION_SOP_CLASS } from '../../net/client.js';
+import { describeFile, VERIFICATION_SOP_CLASS } from '../../net/client.js';
 import { formatStatus } from '../../net/dimse/status.js';
+import { storeInMode } from '../../services/outgoing-store.js';
+import { proposalFor } from '../../services/outgoing-syntax.js';
 import { splitArgs, UsageError } from '../arguments.js';
 import type { CommandContext } from '../context.js';
 import { connectPeer } from '../peer.js';
@@ -28,15 +32,24 @@ export async function echoCommand(args: string, ctx: CommandContext): Promise<vo
 }
 
 export async function forwardCommand(args: string, ctx: CommandContext): Promise<void> {
-  const [file, mode, spec] = splitArgs(args, 3);
+  const [file, modeText, spec] = splitArgs(args, 3);
   if (!file || !spec) throw new UsageError('--forward needs a file and a node: --forward:file,mode,AE');
-  if (mode && !['', 'un', 'as', 'ul', 'ub', 'ue'].includes(mode.toLowerCase())) {
-    ctx.log.warn(`--forward: compression mode '${mode}' comes with the codecs; the file is sent as it is`);
-  }
-  const described = await describeFile(file);
-  const { client, peer } = await connectPeer(spec, ctx, contextsForFiles([described]));
+  let quality: number | undefined;
   try {
-    const status = await client.storeFile(described);
+    quality = ctx.config().server.lossyQuality;
+  } catch {
+    quality = undefined; // no dicom.ini here: the default quality
+  }
+  // An empty mode sends the file as it is; otherwise Conquest's modes, with fallback to uncompressed.
+  const mode = parseCompressionMode(modeText || 'as', quality);
+  const described = await describeFile(file);
+  const proposal = proposalFor(
+    [{ sopClassUid: described.sopClassUid, transferSyntaxUid: described.transferSyntax.uid }],
+    mode,
+  );
+  const { client, peer } = await connectPeer(spec, ctx, proposal);
+  try {
+    const status = await storeInMode(client, described, undefined, mode);
     ctx.stdout.write(
       `C-STORE of ${file} to ${peer.aeTitle}: ${status === 0 ? 'success' : formatStatus(status)}\n`,
     );
