@@ -324,6 +324,7 @@ export const SCALAR_KEYS = {
     'DroppedFileCompression',
     'un',
     'Compression of dropped/added files (un, as, n1..n4, j1..j7, js, jk, jl, k1..kc, s0..s9...).',
+    USED,
   ),
   incomingCompression: str(
     CMP,

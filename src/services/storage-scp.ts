@@ -8,12 +8,11 @@
  */
 import { rmSync } from 'node:fs';
 import type { CompressionMode } from '../codecs/modes.js';
-import { recompress } from '../codecs/recompress.js';
 import { Dataset } from '../dicom/dataset.js';
 import { DicomParseError } from '../dicom/errors.js';
-import { DicomStreamReader, parseDicom } from '../dicom/reader.js';
+import { DicomStreamReader } from '../dicom/reader.js';
 import { findTransferSyntax } from '../dicom/transfer-syntax.js';
-import { encodeFileHead, writeDatasetParts } from '../dicom/writer.js';
+import { encodeFileHead } from '../dicom/writer.js';
 import { Status } from '../net/dimse/status.js';
 import type { ServiceRequest } from '../net/server.js';
 import {
@@ -22,6 +21,7 @@ import {
   type PlacedObject,
   StorageFullError,
 } from '../storage/object-store.js';
+import { changesObject, recompressWriter } from '../storage/recompress-object.js';
 
 export interface StorageScpOptions {
   store: ObjectStore;
@@ -129,13 +129,8 @@ export function storageScp(
     }
     if (mode && changesObject(mode, storedTs)) {
       try {
-        storedTs = await recompressInPlace(
-          writer,
-          sopClass,
-          uid,
-          storedTs,
-          mode,
-          req.association.callingAETitle,
+        storedTs = await recompressWriter(writer, storedTs, mode, (ts) =>
+          fileHead(sopClass, uid, ts, req.association.callingAETitle),
         );
       } catch (e) {
         writer.discard();
@@ -178,37 +173,6 @@ export function storageScp(
     );
     await req.respond({ status });
   };
-}
-
-/** Whether a mode changes an object received in `ts` (the default `un` leaves native objects alone: no read). */
-function changesObject(mode: CompressionMode, ts: string): boolean {
-  if (mode.kind === 'as-is') return false;
-  const syntax = findTransferSyntax(ts);
-  const native = syntax !== undefined && !syntax.encapsulated;
-  if (mode.kind === 'uncompressed')
-    return !native || (mode.transferSyntaxUid !== undefined && mode.transferSyntaxUid !== ts);
-  if (mode.kind === 'uncompressed-unless-jpeg') return !native && !ts.startsWith('1.2.840.10008.1.2.4.');
-  if (mode.kind === 'jpeg') return mode.transferSyntaxUid !== ts;
-  return true;
-}
-
-/** Reads the received object back, recompresses it and rewrites the temporary file; the new syntax. */
-async function recompressInPlace(
-  writer: ObjectWriter,
-  sopClass: string,
-  uid: string,
-  ts: string,
-  mode: CompressionMode,
-  callingAE: string,
-): Promise<string> {
-  const file = parseDicom(writer.contents());
-  const result = await recompress(file.dataset, ts, mode);
-  if (result.transferSyntaxUid === ts && result.dataset === file.dataset) return ts;
-  writer.rewrite([
-    fileHead(sopClass, uid, result.transferSyntaxUid, callingAE),
-    ...writeDatasetParts(result.dataset, result.transferSyntaxUid),
-  ]);
-  return result.transferSyntaxUid;
 }
 
 /** Preamble and meta information (PS3.10 7.1) for an object received over the network. */

@@ -89,3 +89,29 @@ describe('IncomingCompression', { skip: CORPUS_SKIP }, () => {
     );
   });
 });
+
+describe('DroppedFileCompression', { skip: CORPUS_SKIP }, () => {
+  it('js: a file added with --addimagefile is stored as JPEG-LS with the same pixels', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cq-dropped-'));
+    try {
+      const { loadConfig } = await import('../../src/config/config.js');
+      const { openArchive } = await import('../../src/archive/archive.js');
+      const { addFile } = await import('../../src/archive/maintenance/import.js');
+      loadConfig(dir); // writes the first-install dicom.ini
+      const ini = join(dir, 'dicom.ini');
+      writeFileSync(
+        ini,
+        readFileSync(ini, 'utf8').replace(/DroppedFileCompression\s*=.*/, 'DroppedFileCompression = js'),
+      );
+      const archive = openArchive(loadConfig(dir), { log: silentLogger, owner: true });
+      try {
+        const added = await addFile(archive, corpusPath(CT_FILE), { log: silentLogger });
+        assert.deepEqual(await hashOf(added.path), { hash: CT_HASH, ts: '1.2.840.10008.1.2.4.80' });
+      } finally {
+        await archive.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

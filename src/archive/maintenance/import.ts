@@ -14,10 +14,12 @@
  */
 import { createReadStream, promises as fsp, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { type CompressionMode, parseCompressionMode } from '../../codecs/modes.js';
 import type { Dataset } from '../../dicom/dataset.js';
 import { type DicomFile, parseDicom, readDicomFile } from '../../dicom/reader.js';
 import { encodeFileHead, writeDatasetParts } from '../../dicom/writer.js';
 import type { PlacedObject } from '../../storage/object-store.js';
+import { changesObject, recompressWriter } from '../../storage/recompress-object.js';
 import type { Archive } from '../archive.js';
 import { MaintenanceError, type MaintenanceOptions, reason, TaskWindow, walkFiles } from './common.js';
 
@@ -81,14 +83,30 @@ async function place(
   const writer = archive.store.begin(encodeFileHead(f.meta, header, ts));
   try {
     for await (const chunk of body) writer.add(chunk);
+    let storedTs = ts.uid;
+    const mode = droppedFileMode(archive);
+    if (mode && changesObject(mode, storedTs))
+      storedTs = await recompressWriter(writer, storedTs, mode, (uid2) =>
+        encodeFileHead(f.meta, header, uid2),
+      );
     return await writer.commit(header, uid, {
-      transferSyntaxUid: ts.uid,
+      transferSyntaxUid: storedTs,
       callingAE: 'dropped',
       calledAE: 'dropped',
     });
   } catch (e) {
     writer.discard();
     throw e;
+  }
+}
+
+/** DroppedFileCompression (manual 7.2): the mode dropped and added files are stored in. */
+function droppedFileMode(archive: Archive): CompressionMode | undefined {
+  const server = archive.config.server;
+  try {
+    return parseCompressionMode(server.droppedFileCompression, server.lossyQuality);
+  } catch (e) {
+    throw new MaintenanceError(`DroppedFileCompression: ${(e as Error).message}`);
   }
 }
 
