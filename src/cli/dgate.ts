@@ -24,6 +24,7 @@ const PLAIN_ERRORS = new Set([
   'QueryError',
   'MaintenanceError',
   'CodecError',
+  'ImagingError',
 ]);
 
 /** Switches this version understands; the value is what it takes. */
@@ -220,6 +221,8 @@ async function runServer(s: Settings): Promise<void> {
       done();
     });
   });
+  // The codec workers of this process (idle ones would not keep it alive, busy ones would).
+  await (await import('../codecs/pool.js')).closeSharedCodecPool();
   log.info('server stopped');
 }
 

@@ -14,6 +14,7 @@ import { ARCHIVE_COMMANDS } from './tables/archive.js';
 import { BASIC_COMMANDS } from './tables/basic.js';
 import { CODEC_COMMANDS } from './tables/codec.js';
 import { CONFIG_COMMANDS } from './tables/config.js';
+import { IMAGING_COMMANDS } from './tables/imaging.js';
 import { QUERY_COMMANDS } from './tables/query.js';
 import { SERVER_COMMANDS } from './tables/server.js';
 import type { CommandEntry, CommandTable, SwitchCommand } from './tables/types.js';
@@ -27,6 +28,7 @@ const TABLES: readonly CommandTable[] = [
   CONFIG_COMMANDS,
   SERVER_COMMANDS,
   CODEC_COMMANDS,
+  IMAGING_COMMANDS,
 ];
 
 const commands = new Map<string, CommandEntry>();

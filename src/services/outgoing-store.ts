@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { CodecError } from '../codecs/codec.js';
 import type { CompressionMode } from '../codecs/modes.js';
+import { sharedCodecPool } from '../codecs/pool.js';
 import { recompress } from '../codecs/recompress.js';
 import { transcodeDataset } from '../codecs/transcode.js';
 import { parseDicom } from '../dicom/reader.js';
@@ -69,17 +70,16 @@ async function convertFor(
   ts: string,
   mode: CompressionMode,
 ): Promise<Buffer> {
-  let ds = parseDicom(fileBytes).dataset;
-  let from = stored;
-  if (mode.kind === 'downsize') {
-    const small = await recompress(ds, stored, mode);
-    ds = small.dataset;
-    from = small.transferSyntaxUid;
-  }
   const predictor = /^j2/i.test(mode.text) ? 6 : undefined;
-  const out = await transcodeDataset(ds, from, ts, {
+  const options = {
     ...(mode.quality !== undefined ? { quality: mode.quality } : {}),
     ...(predictor ? { predictor } : {}),
-  });
+  };
+  if (mode.kind !== 'downsize') {
+    // In the codec worker pool: the event loop goes on serving other associations meanwhile.
+    return sharedCodecPool().transcode(fileBytes, stored, ts, { ...options, keepInput: true });
+  }
+  const small = await recompress(parseDicom(fileBytes).dataset, stored, mode);
+  const out = await transcodeDataset(small.dataset, small.transferSyntaxUid, ts, options);
   return writeDataset(out, ts);
 }

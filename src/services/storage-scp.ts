@@ -7,6 +7,7 @@
  * response, so success means durable.
  */
 import { rmSync } from 'node:fs';
+import { CodecError } from '../codecs/codec.js';
 import type { CompressionMode } from '../codecs/modes.js';
 import { Dataset } from '../dicom/dataset.js';
 import { DicomParseError } from '../dicom/errors.js';
@@ -133,8 +134,13 @@ export function storageScp(
           fileHead(sopClass, uid, ts, req.association.callingAETitle),
         );
       } catch (e) {
-        writer.discard();
-        return fail(options.failureStatus, `IncomingCompression ${mode.text}: ${(e as Error).message}`);
+        // Pixel data the codecs cannot read (corrupt, or a syntax without a codec) loses nothing: the object
+        // is stored as it was received, and the log says why it was not recompressed.
+        if (!(e instanceof CodecError)) {
+          writer.discard();
+          return fail(options.failureStatus, `IncomingCompression ${mode.text}: ${(e as Error).message}`);
+        }
+        req.log.warn(`C-STORE of ${uid}: stored as received, not ${mode.text}: ${e.message}`);
       }
     }
     let placed: PlacedObject;

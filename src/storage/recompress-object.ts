@@ -4,11 +4,20 @@
  * recompressed (src/codecs/recompress.ts) and rewritten, and the object placed in its new syntax.
  */
 import type { CompressionMode } from '../codecs/modes.js';
+import { sharedCodecPool } from '../codecs/pool.js';
 import { recompress } from '../codecs/recompress.js';
 import { parseDicom } from '../dicom/reader.js';
 import { findTransferSyntax } from '../dicom/transfer-syntax.js';
 import { writeDatasetParts } from '../dicom/writer.js';
 import type { ObjectWriter } from './object-store.js';
+
+/** The syntax a mode transcodes to when that is all it does (no NKI, downsizing or converter). */
+function poolTarget(mode: CompressionMode): string | undefined {
+  if (mode.kind === 'jpeg') return mode.transferSyntaxUid;
+  if (mode.kind === 'uncompressed' || mode.kind === 'uncompressed-unless-jpeg')
+    return mode.transferSyntaxUid ?? '1.2.840.10008.1.2.1';
+  return undefined;
+}
 
 /** Whether a mode changes an object in `ts` (the default `un` leaves native objects alone: no read back). */
 export function changesObject(mode: CompressionMode, ts: string): boolean {
@@ -32,7 +41,18 @@ export async function recompressWriter(
   mode: CompressionMode,
   head: (transferSyntaxUid: string) => Buffer,
 ): Promise<string> {
-  const file = parseDicom(writer.contents());
+  const contents = writer.contents();
+  const target = poolTarget(mode);
+  if (target) {
+    // A plain transcode runs in the codec worker pool: the event loop goes on serving associations.
+    const bytes = await sharedCodecPool().transcode(contents, ts, target, {
+      ...(mode.quality !== undefined ? { quality: mode.quality } : {}),
+      ...(/^j2/i.test(mode.text) ? { predictor: 6 } : {}),
+    });
+    writer.rewrite([head(target), bytes]);
+    return target;
+  }
+  const file = parseDicom(contents);
   const result = await recompress(file.dataset, ts, mode);
   if (result.transferSyntaxUid === ts && result.dataset === file.dataset) return ts;
   writer.rewrite([

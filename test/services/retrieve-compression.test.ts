@@ -14,7 +14,7 @@ import { decodeAllFrames } from '../../src/codecs/registry.js';
 import { Dataset } from '../../src/dicom/dataset.js';
 import { readDicomFile } from '../../src/dicom/reader.js';
 import { silentLogger } from '../../src/logging/logger.js';
-import { DicomClient } from '../../src/net/client.js';
+import { DicomClient, describeFile } from '../../src/net/client.js';
 import { type RunningServer, startServer } from '../../src/server.js';
 import { proposalFor, sendOrder } from '../../src/services/outgoing-syntax.js';
 import { CORPUS_SKIP, corpusPath } from '../support/corpus.js';
@@ -179,6 +179,33 @@ describe("C-MOVE in the destination's compression", { skip: DCMTK_SKIP || CORPUS
       assert.ok([EXPLICIT_LE, IMPLICIT_LE].includes(g.ts), g.ts);
       assert.equal(g.hash, hashes.get(g.sop));
     }
+  });
+
+  it('a corrupt JPEG that must be decompressed fails its sub-operation with its UID; the server goes on', async () => {
+    const bad = join(dir, 'corrupt.dcm');
+    copyFileSync(corpusPath('bad/corrupt_jpeg_entropy.dcm'), bad);
+    const described = await describeFile(bad);
+    const sender = await DicomClient.connect(
+      { host: '127.0.0.1', port: server.port, callingAETitle: 'SENDER', calledAETitle: 'CONQUESTSRV1' },
+      [{ abstractSyntax: described.sopClassUid, transferSyntaxes: [described.transferSyntax.uid] }],
+    );
+    assert.equal(await sender.storeFile(described), 0, 'stored as received (its structure is valid)');
+    await sender.release();
+    const f = await readDicomFile(bad);
+    const client = await DicomClient.connect(
+      { host: '127.0.0.1', port: server.port, callingAETitle: 'MOVER', calledAETitle: 'CONQUESTSRV1' },
+      [{ abstractSyntax: STUDY_ROOT_MOVE, transferSyntaxes: [EXPLICIT_LE] }],
+    );
+    const id = new Dataset();
+    id.setStrings('QueryRetrieveLevel', 'STUDY');
+    id.setStrings('StudyInstanceUID', f.dataset.string('StudyInstanceUID')!);
+    const result = await client.move(STUDY_ROOT_MOVE, 'UNALL', id);
+    await client.release();
+    assert.equal(result.failed, 1);
+    assert.equal(result.status, 0xb000);
+    assert.deepEqual(result.failedSopInstanceUids, [f.dataset.string('SOPInstanceUID')]);
+    assert.equal(await moveAll('UNALL'), 2, 'the next C-MOVE works');
+    await arrived(all.dir, 2);
   });
 
   it('un: a JPEG-LS object is decompressed even for a receiver that accepts JPEG-LS', async () => {

@@ -14,6 +14,7 @@
  */
 import { createReadStream, promises as fsp, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { CodecError } from '../../codecs/codec.js';
 import { type CompressionMode, parseCompressionMode } from '../../codecs/modes.js';
 import type { Dataset } from '../../dicom/dataset.js';
 import { type DicomFile, parseDicom, readDicomFile } from '../../dicom/reader.js';
@@ -54,7 +55,7 @@ export async function addFile(archive: Archive, file: string, options: AddFileOp
   const uid = header.string('SOPInstanceUID');
   if (!uid) throw new MaintenanceError(`${source} has no SOP Instance UID (0008,0018)`);
   archive.admit?.(header);
-  const placed = await place(archive, f, header, uid, body);
+  const placed = await place(archive, f, header, uid, body, options.log);
   if (archive.indexer) {
     try {
       await archive.indexer.index({ header, path: placed.path });
@@ -78,6 +79,7 @@ async function place(
   header: Dataset,
   uid: string,
   body: AsyncIterable<Buffer>,
+  log: MaintenanceOptions['log'],
 ): Promise<PlacedObject> {
   const ts = f.transferSyntax;
   const writer = archive.store.begin(encodeFileHead(f.meta, header, ts));
@@ -85,10 +87,17 @@ async function place(
     for await (const chunk of body) writer.add(chunk);
     let storedTs = ts.uid;
     const mode = droppedFileMode(archive);
-    if (mode && changesObject(mode, storedTs))
-      storedTs = await recompressWriter(writer, storedTs, mode, (uid2) =>
-        encodeFileHead(f.meta, header, uid2),
-      );
+    if (mode && changesObject(mode, storedTs)) {
+      try {
+        storedTs = await recompressWriter(writer, storedTs, mode, (uid2) =>
+          encodeFileHead(f.meta, header, uid2),
+        );
+      } catch (e) {
+        // As for received objects: pixel data the codecs cannot read is stored as it is, with a warning.
+        if (!(e instanceof CodecError)) throw e;
+        log.warn(`${uid}: stored as it is, not ${mode.text}: ${e.message}`);
+      }
+    }
     return await writer.commit(header, uid, {
       transferSyntaxUid: storedTs,
       callingAE: 'dropped',
