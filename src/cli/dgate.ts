@@ -71,7 +71,7 @@ function settingsOf(parsed: DgateArguments): Settings {
       if (s.command) throw new UsageError(`only one command may be given (-${flag}${value} and another)`);
       s.command = {
         name: found.command.command,
-        args: found.command.args ? found.command.args(found.value) : found.value,
+        args: found.command.args ? found.command.args(found.value, parsed.rest) : found.value,
       };
       continue;
     }

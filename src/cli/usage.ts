@@ -16,6 +16,10 @@ Usage:
           [-f<e|d|z>file]        Enter/delete DB of file, zap server file
           [-faFILE<,ID>]         Add file to server <optionally change PATID>
           [-zID]                 Delete (zap) patient
+          [-nd|-nc#,FILE]        NKI de-/compress# FILE
+          [-nu IN OUT]           Generic decompress NKI file
+          [-jd|-jc#,FILE]        JPEG de-/compress# FILE
+          [-j*##|-j-##,FILE]     Recompress FILE to ##
           [-frDEVICE,DIR]        Regen single directory DIR on DEVICE
           [-gSERVER,DATE]        Grab images from SERVER of date not on here
                                  Otherwise: run as server (writes first-install defaults when missing)
@@ -98,6 +102,7 @@ Conversion options:
   --count_frames:file            Report # frames in DICOM file
   --uncompress:file,out          Uncompress DICOM (NKI and every compressed syntax; in place without out)
   --compress:file,mode,out       Compress DICOM to mode e.g. j2, jk, js, n4 (in place without out)
+  --testcompress:file            Enter file in server with many compressions
   --convert_to_gif:file,size,out,l/w/f  Downsize and convert to mono GIF (f>10000: animated, f%100 fps)
   --convert_to_bmp:file,size,out,l/w/f  Downsize and convert to color BMP
   --convert_to_jpg:file,size,out,l/w/f  Downsize and convert to color JPG

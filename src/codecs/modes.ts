@@ -119,11 +119,16 @@ function parseJpeg(rest: string, lossyQuality: number): Draft | undefined {
   if (!entry) return undefined;
   const digits = rest.slice(1);
   if (digits === '') {
+    // LossyQuality is a JPEG quality (1..100). The other lossy codecs read `quality` in their own unit —
+    // JPEG-LS (j7) as NEAR, the allowed error; JPEG 2000 (jl) as the compression ratio — so a bare j7 or jl
+    // uses the codec's default (NEAR 2, ratio 10) rather than LossyQuality (95 would mean ±95, 95:1).
+    // j7NN and jlNN give NN in the codec's unit.
+    const quality = entry.lossy && rest[0] !== '7' && rest[0] !== 'l' ? { quality: lossyQuality } : {};
     return {
       kind: 'jpeg',
       transferSyntaxUid: entry.uid,
       lossy: entry.lossy,
-      ...(entry.lossy ? { quality: lossyQuality } : {}),
+      ...quality,
       propose: entry.propose,
     };
   }

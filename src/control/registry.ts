@@ -13,6 +13,7 @@
 import { ARCHIVE_COMMANDS } from './tables/archive.js';
 import { BASIC_COMMANDS } from './tables/basic.js';
 import { CODEC_COMMANDS } from './tables/codec.js';
+import { CODEC_SWITCHES } from './tables/codec-switches.js';
 import { CONFIG_COMMANDS } from './tables/config.js';
 import { IMAGING_COMMANDS } from './tables/imaging.js';
 import { QUERY_COMMANDS } from './tables/query.js';
@@ -28,6 +29,7 @@ const TABLES: readonly CommandTable[] = [
   CONFIG_COMMANDS,
   SERVER_COMMANDS,
   CODEC_COMMANDS,
+  CODEC_SWITCHES,
   IMAGING_COMMANDS,
 ];
 

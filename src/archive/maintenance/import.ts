@@ -32,6 +32,8 @@ const LOAD_WINDOW = 32;
 export interface AddFileOptions extends MaintenanceOptions {
   /** Store the copy under this PatientID. */
   patientId?: string | undefined;
+  /** Store the file in its own transfer syntax, not in DroppedFileCompression (--testcompress). */
+  asIs?: boolean;
 }
 
 export interface AddedFile {
@@ -55,7 +57,7 @@ export async function addFile(archive: Archive, file: string, options: AddFileOp
   const uid = header.string('SOPInstanceUID');
   if (!uid) throw new MaintenanceError(`${source} has no SOP Instance UID (0008,0018)`);
   archive.admit?.(header);
-  const placed = await place(archive, f, header, uid, body, options.log);
+  const placed = await place(archive, f, header, uid, body, options.log, options.asIs === true);
   if (archive.indexer) {
     try {
       await archive.indexer.index({ header, path: placed.path });
@@ -80,13 +82,14 @@ async function place(
   uid: string,
   body: AsyncIterable<Buffer>,
   log: MaintenanceOptions['log'],
+  asIs = false,
 ): Promise<PlacedObject> {
   const ts = f.transferSyntax;
   const writer = archive.store.begin(encodeFileHead(f.meta, header, ts));
   try {
     for await (const chunk of body) writer.add(chunk);
     let storedTs = ts.uid;
-    const mode = droppedFileMode(archive);
+    const mode = asIs ? undefined : droppedFileMode(archive);
     if (mode && changesObject(mode, storedTs)) {
       try {
         storedTs = await recompressWriter(writer, storedTs, mode, (uid2) =>

@@ -14,8 +14,11 @@ export interface CommandEntry {
 export interface SwitchCommand {
   /** The command it runs. */
   readonly command: string;
-  /** The command's arguments from the switch's value (default: the value as is). */
-  args?(value: string): string;
+  /**
+   * The command's arguments from the switch's value (default: the value as is); `rest` holds the argv
+   * items that are neither switches nor a command (`-nu IN OUT`).
+   */
+  args?(value: string, rest: readonly string[]): string;
 }
 
 export interface CommandTable {
