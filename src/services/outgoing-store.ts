@@ -5,11 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { CodecError } from '../codecs/codec.js';
-import type { CompressionMode } from '../codecs/modes.js';
+import { type CompressionMode, parseCompressionMode } from '../codecs/modes.js';
+import { NKI_PIXEL_TAG } from '../codecs/nki.js';
 import { sharedCodecPool } from '../codecs/pool.js';
 import { recompress } from '../codecs/recompress.js';
 import { transcodeDataset } from '../codecs/transcode.js';
-import { parseDicom } from '../dicom/reader.js';
+import { parseDicom, readDicomFile } from '../dicom/reader.js';
 import { writeDataset } from '../dicom/writer.js';
 import type { DicomClient, StorableFile } from '../net/client.js';
 import { sendOrder } from './outgoing-syntax.js';
@@ -36,8 +37,10 @@ export async function storeInMode(
   if (order.length === 0)
     throw new Error(`the receiver accepted no presentation context for ${file.sopClassUid}`);
   let lastError: Error | undefined;
+  // NKI-compressed pixels (7FDF,0010) only NKI clients read: every mode but as/is sends them decompressed.
+  const nki = mode.kind !== 'as-is' && (await hasNkiPixels(file, bytes));
   for (const ts of order) {
-    if (ts === stored && mode.kind !== 'downsize') {
+    if (ts === stored && mode.kind !== 'downsize' && !nki) {
       if (!bytes) return client.storeFile(file, origin);
       const rsp = await client.store(
         file.sopClassUid,
@@ -51,7 +54,7 @@ export async function storeInMode(
     }
     let encoded: Buffer;
     try {
-      encoded = await convertFor(bytes ?? readFileSync(file.path), stored, ts, mode);
+      encoded = await convertFor(bytes ?? readFileSync(file.path), stored, ts, mode, nki);
     } catch (e) {
       if (!(e instanceof CodecError)) throw e;
       lastError = e;
@@ -69,17 +72,31 @@ async function convertFor(
   stored: string,
   ts: string,
   mode: CompressionMode,
+  nki: boolean,
 ): Promise<Buffer> {
   const predictor = /^j2/i.test(mode.text) ? 6 : undefined;
   const options = {
     ...(mode.quality !== undefined ? { quality: mode.quality } : {}),
     ...(predictor ? { predictor } : {}),
   };
-  if (mode.kind !== 'downsize') {
+  if (mode.kind !== 'downsize' && !nki) {
     // In the codec worker pool: the event loop goes on serving other associations meanwhile.
     return sharedCodecPool().transcode(fileBytes, stored, ts, { ...options, keepInput: true });
   }
-  const small = await recompress(parseDicom(fileBytes).dataset, stored, mode);
-  const out = await transcodeDataset(small.dataset, small.transferSyntaxUid, ts, options);
+  // Downsizing, or NKI pixels to bring back into (7FE0,0010) first: here, through recompress.
+  const first = await recompress(
+    parseDicom(fileBytes).dataset,
+    stored,
+    mode.kind === 'downsize' ? mode : UNCOMPRESSED,
+  );
+  const out = await transcodeDataset(first.dataset, first.transferSyntaxUid, ts, options);
   return writeDataset(out, ts);
+}
+
+const UNCOMPRESSED = parseCompressionMode('un');
+
+/** Whether the object holds NKI-compressed pixels (read from the bytes in hand, else its header). */
+async function hasNkiPixels(file: StorableFile, bytes: Buffer | undefined): Promise<boolean> {
+  if (bytes) return parseDicom(bytes, { untilTag: NKI_PIXEL_TAG }).dataset.has(NKI_PIXEL_TAG);
+  return (await readDicomFile(file.path, { untilTag: NKI_PIXEL_TAG })).dataset.has(NKI_PIXEL_TAG);
 }

@@ -216,4 +216,25 @@ describe("C-MOVE in the destination's compression", { skip: DCMTK_SKIP || CORPUS
       assert.equal(g.hash, hashes.get(g.sop));
     }
   });
+
+  it('an object stored NKI-compressed (called AE ~n4) is retrieved by a plain receiver decompressed', async () => {
+    const described = await describeFile(corpusPath(sources[0]!));
+    const sender = await DicomClient.connect(
+      { host: '127.0.0.1', port: server.port, callingAETitle: 'SENDER', calledAETitle: 'CONQUESTSRV1~n4' },
+      [{ abstractSyntax: described.sopClassUid, transferSyntaxes: [described.transferSyntax.uid] }],
+    );
+    assert.equal(await sender.storeFile(described), 0);
+    await sender.release();
+    const storedCopies = readdirSync(join(dir, 'data'), { recursive: true, withFileTypes: true })
+      .filter(
+        (e) => e.isFile() && e.name.endsWith('.dcm') && !/dbase|\.journal|\.incoming/.test(e.parentPath),
+      )
+      .map((e) => join(e.parentPath, e.name));
+    let nki = 0;
+    for (const f of storedCopies) if ((await readDicomFile(f)).dataset.has(0x7fdf0010)) nki++;
+    assert.equal(nki, 1, 'the CT is stored NKI-compressed');
+    assert.equal(await moveAll('UNALL'), 2);
+    const got = await arrived(all.dir, 2);
+    for (const g of got) assert.equal(g.hash, hashes.get(g.sop), 'pixels back in (7FE0,0010)');
+  });
 });
