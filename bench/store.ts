@@ -118,19 +118,28 @@ async function waitForPort(port: number, ms = 10_000): Promise<void> {
   }
 }
 
-type Kind = 'ours' | 'ours-nosync' | 'storescp' | 'ignore';
+type Kind = 'ours' | 'ours-nosync' | 'ours-js' | 'ours-jk' | 'storescp' | 'ignore';
+
+/** dicom.ini of the variants of our server measured (absent: the first-install defaults). */
+const VARIANT_INI: Partial<Record<Kind, string>> = {
+  'ours-nosync': 'FsyncStoredFiles = 0',
+  // IncomingCompression: every object read back and recompressed in the codec worker pool.
+  'ours-js': 'IncomingCompression = js',
+  'ours-jk': 'IncomingCompression = jk',
+};
 
 async function startReceiver(kind: Kind): Promise<Receiver> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), `cq-bench-${kind}-`));
   let child: ChildProcess;
-  // Without fsync per object, as Conquest and storescp: the same server, FsyncStoredFiles = 0.
-  if (kind === 'ours-nosync')
+  // ours-nosync: without fsync per object, as Conquest and storescp.
+  const variant = VARIANT_INI[kind];
+  if (variant)
     writeFileSync(
       join(dir, 'dicom.ini'),
-      '[sscscp]\nMyACRNema = CONQUESTSRV1\nFileNameSyntax = 4\nFsyncStoredFiles = 0\n',
+      `[sscscp]\nMyACRNema = CONQUESTSRV1\nFileNameSyntax = 4\n${variant}\n`,
     );
-  if (kind === 'ours' || kind === 'ours-nosync')
+  if (kind.startsWith('ours'))
     child = spawn(process.execPath, [DGATE, `-p${port}`, '-l'], { cwd: dir, stdio: 'ignore', env: ENV });
   else if (kind === 'storescp')
     child = spawn('storescp', ['-od', dir, '-uf', String(port)], { stdio: 'ignore', env: ENV });
@@ -139,6 +148,8 @@ async function startReceiver(kind: Kind): Promise<Receiver> {
   const names: Record<Kind, string> = {
     ours: 'Conquest TS',
     'ours-nosync': 'Conquest TS, FsyncStoredFiles=0',
+    'ours-js': 'Conquest TS, IncomingCompression=js',
+    'ours-jk': 'Conquest TS, IncomingCompression=jk',
     storescp: 'storescp -od',
     ignore: 'storescp --ignore',
   };
@@ -234,6 +245,9 @@ export async function storeBench(): Promise<void> {
       for (const assocs of [1, 4]) {
         for (const kind of ['ours', 'ours-nosync', 'storescp', 'ignore'] as const)
           rows.push(await storeRun(kind, set, assocs));
+        // Compression on store (issue 5): 512x512 only; with 4 associations the pool uses every core.
+        if (set === big)
+          for (const kind of ['ours-js', 'ours-jk'] as const) rows.push(await storeRun(kind, set, assocs));
       }
       rows.push(await ourScuRun(set));
     }
