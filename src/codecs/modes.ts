@@ -6,7 +6,7 @@
  * Case-insensitive. A trailing "!" (e.g. "JK!") means: do not also propose Implicit VR Little Endian on an
  * outgoing association.
  */
-import { CodecError } from './codec.js';
+import { CodecError, type EncodeOptions } from './codec.js';
 
 export type CompressionKind =
   /** as, is: leave the object as it is. */
@@ -204,4 +204,20 @@ export function modeForAcceptedTransferSyntax(uid: string): string {
     [IMPLICIT_LE]: 'ui',
   };
   return table[uid] ?? 'un';
+}
+
+/** The JPEG family (1.2.840.10008.1.2.4.x), which nj and uj leave as it is. */
+export function isJpegFamily(transferSyntaxUid: string): boolean {
+  return transferSyntaxUid.startsWith('1.2.840.10008.1.2.4.');
+}
+
+/**
+ * What the encoder is told for a mode: its quality, and for j2 predictor 6 (Conquest's jpegconv.cpp writes
+ * j2 as .57 with selection value 6).
+ */
+export function encodeOptionsFor(mode: CompressionMode): EncodeOptions {
+  return {
+    ...(mode.quality !== undefined ? { quality: mode.quality } : {}),
+    ...(/^j2/i.test(mode.text) ? { predictor: 6 } : {}),
+  };
 }

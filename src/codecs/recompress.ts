@@ -7,7 +7,7 @@ import type { Dataset } from '../dicom/dataset.js';
 import { findTransferSyntax } from '../dicom/transfer-syntax.js';
 import { CodecError } from './codec.js';
 import { downsizeDataset } from './downsize.js';
-import type { CompressionMode } from './modes.js';
+import { type CompressionMode, encodeOptionsFor, isJpegFamily } from './modes.js';
 import { NKI_PIXEL_TAG, nkiCompressDataset, nkiDecompressDataset } from './nki.js';
 import { copyDataset, transcodeDataset } from './transcode.js';
 
@@ -21,9 +21,6 @@ export interface Recompressed {
 }
 
 /** The JPEG family (Conquest's "leaves JPEG as is" in nj and uj). */
-function isJpegFamily(uid: string): boolean {
-  return uid.startsWith('1.2.840.10008.1.2.4.');
-}
 
 export async function recompress(ds: Dataset, fromTs: string, mode: CompressionMode): Promise<Recompressed> {
   switch (mode.kind) {
@@ -50,11 +47,12 @@ export async function recompress(ds: Dataset, fromTs: string, mode: CompressionM
       const plain = ds.has(NKI_PIXEL_TAG)
         ? await uncompressed(ds, fromTs)
         : { dataset: ds, transferSyntaxUid: fromTs };
-      const predictor = /^j2/i.test(mode.text) ? 6 : undefined;
-      const out = await transcodeDataset(plain.dataset, plain.transferSyntaxUid, target, {
-        ...(mode.quality !== undefined ? { quality: mode.quality } : {}),
-        ...(predictor ? { predictor } : {}),
-      });
+      const out = await transcodeDataset(
+        plain.dataset,
+        plain.transferSyntaxUid,
+        target,
+        encodeOptionsFor(mode),
+      );
       return { dataset: out, transferSyntaxUid: target };
     }
     case 'downsize': {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { CodecError } from '../codecs/codec.js';
-import { type CompressionMode, parseCompressionMode } from '../codecs/modes.js';
+import { type CompressionMode, encodeOptionsFor, parseCompressionMode } from '../codecs/modes.js';
 import { NKI_PIXEL_TAG } from '../codecs/nki.js';
 import { sharedCodecPool } from '../codecs/pool.js';
 import { recompress } from '../codecs/recompress.js';
@@ -74,11 +74,7 @@ async function convertFor(
   mode: CompressionMode,
   nki: boolean,
 ): Promise<Buffer> {
-  const predictor = /^j2/i.test(mode.text) ? 6 : undefined;
-  const options = {
-    ...(mode.quality !== undefined ? { quality: mode.quality } : {}),
-    ...(predictor ? { predictor } : {}),
-  };
+  const options = encodeOptionsFor(mode);
   if (mode.kind !== 'downsize' && !nki) {
     // In the codec worker pool: the event loop goes on serving other associations meanwhile.
     return sharedCodecPool().transcode(fileBytes, stored, ts, { ...options, keepInput: true });

@@ -7,7 +7,7 @@
  * offer each object's stored syntax. Unlike Conquest's `un`, which proposes only Implicit VR Little
  * Endian, the uncompressed context also offers Explicit VR Little Endian first (it keeps the VRs).
  */
-import type { CompressionMode } from '../codecs/modes.js';
+import { type CompressionMode, isJpegFamily } from '../codecs/modes.js';
 import type { ProposedContext } from '../net/client.js';
 
 const EXPLICIT_LE = '1.2.840.10008.1.2.1';
@@ -20,11 +20,6 @@ export interface OutgoingObject {
   readonly sopClassUid: string;
   /** The syntax the object is stored in. */
   readonly transferSyntaxUid: string;
-}
-
-/** The JPEG family, which nj and uj leave as it is. */
-function isJpegFamily(uid: string): boolean {
-  return uid.startsWith('1.2.840.10008.1.2.4.');
 }
 
 /** The native syntaxes to offer in the fallback context. */

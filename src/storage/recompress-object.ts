@@ -3,7 +3,7 @@
  * DroppedFileCompression for dropped and added files; manual 7.2): the temporary file is read back,
  * recompressed (src/codecs/recompress.ts) and rewritten, and the object placed in its new syntax.
  */
-import type { CompressionMode } from '../codecs/modes.js';
+import { type CompressionMode, encodeOptionsFor, isJpegFamily } from '../codecs/modes.js';
 import { sharedCodecPool } from '../codecs/pool.js';
 import { recompress } from '../codecs/recompress.js';
 import { parseDicom } from '../dicom/reader.js';
@@ -26,7 +26,7 @@ export function changesObject(mode: CompressionMode, ts: string): boolean {
   const native = syntax !== undefined && !syntax.encapsulated;
   if (mode.kind === 'uncompressed')
     return !native || (mode.transferSyntaxUid !== undefined && mode.transferSyntaxUid !== ts);
-  if (mode.kind === 'uncompressed-unless-jpeg') return !native && !ts.startsWith('1.2.840.10008.1.2.4.');
+  if (mode.kind === 'uncompressed-unless-jpeg') return !native && !isJpegFamily(ts);
   if (mode.kind === 'jpeg') return mode.transferSyntaxUid !== ts;
   return true;
 }
@@ -45,10 +45,7 @@ export async function recompressWriter(
   const target = poolTarget(mode);
   if (target) {
     // A plain transcode runs in the codec worker pool: the event loop goes on serving associations.
-    const bytes = await sharedCodecPool().transcode(contents, ts, target, {
-      ...(mode.quality !== undefined ? { quality: mode.quality } : {}),
-      ...(/^j2/i.test(mode.text) ? { predictor: 6 } : {}),
-    });
+    const bytes = await sharedCodecPool().transcode(contents, ts, target, encodeOptionsFor(mode));
     writer.rewrite([head(target), bytes]);
     return target;
   }

@@ -20,6 +20,7 @@ import { generateUid } from '../../dicom/implementation.js';
 import { readDicomFile } from '../../dicom/reader.js';
 import { writeDicomFile } from '../../dicom/writer.js';
 import { splitArgs, UsageError } from '../arguments.js';
+import { commandMode } from '../compression-mode.js';
 import type { CommandContext } from '../context.js';
 
 async function convert(
@@ -28,13 +29,7 @@ async function convert(
   modeText: string,
   ctx: CommandContext,
 ): Promise<void> {
-  let quality: number | undefined;
-  try {
-    quality = ctx.config().server.lossyQuality;
-  } catch {
-    quality = undefined; // no dicom.ini here: the default quality
-  }
-  const mode = parseCompressionMode(modeText, quality);
+  const mode = commandMode(modeText, ctx);
   const file = await readDicomFile(input);
   const result = await recompress(file.dataset, file.transferSyntax.uid, mode);
   const bytes = writeDicomFile(file.meta, result.dataset, result.transferSyntaxUid);

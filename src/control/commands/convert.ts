@@ -24,6 +24,7 @@ import { extractFrames } from '../../imaging/frames.js';
 import { type RenderedImage, renderFrame, toGray, toRgb } from '../../imaging/render.js';
 import { resize } from '../../imaging/resize.js';
 import { splitArgs, UsageError } from '../arguments.js';
+import { commandMode } from '../compression-mode.js';
 import type { CommandContext } from '../context.js';
 
 /** C's atoi: the leading integer of the text, 0 when there is none. */
@@ -139,13 +140,7 @@ export async function convertToDicomCommand(args: string, ctx: CommandContext): 
   const [input, sizeText, compText, frameText, output] = splitArgs(args, 5);
   if (!input) throw new UsageError(DICOM_FORM);
   if (!output) throw new UsageError(`${DICOM_FORM}: this version needs an output file`);
-  let quality: number | undefined;
-  try {
-    quality = ctx.config().server.lossyQuality;
-  } catch {
-    quality = undefined; // no dicom.ini here: the default quality
-  }
-  const mode = parseCompressionMode(compText || 'un', quality);
+  const mode = commandMode(compText || 'un', ctx);
   const size = atoi(sizeText);
   const file = await readDicomFile(input);
   let ds = file.dataset;

@@ -4,13 +4,13 @@
  * The node is an acrnema.map AE title, `AE@host:port`, `host:port` or `(local)` (see ../peer.ts).
  */
 import { writeFileSync } from 'node:fs';
-import { parseCompressionMode } from '../../codecs/modes.js';
 import { AssociationError } from '../../net/association.js';
 import { describeFile, VERIFICATION_SOP_CLASS } from '../../net/client.js';
 import { formatStatus } from '../../net/dimse/status.js';
 import { storeInMode } from '../../services/outgoing-store.js';
 import { proposalFor } from '../../services/outgoing-syntax.js';
 import { splitArgs, UsageError } from '../arguments.js';
+import { commandMode } from '../compression-mode.js';
 import type { CommandContext } from '../context.js';
 import { connectPeer } from '../peer.js';
 
@@ -34,14 +34,8 @@ export async function echoCommand(args: string, ctx: CommandContext): Promise<vo
 export async function forwardCommand(args: string, ctx: CommandContext): Promise<void> {
   const [file, modeText, spec] = splitArgs(args, 3);
   if (!file || !spec) throw new UsageError('--forward needs a file and a node: --forward:file,mode,AE');
-  let quality: number | undefined;
-  try {
-    quality = ctx.config().server.lossyQuality;
-  } catch {
-    quality = undefined; // no dicom.ini here: the default quality
-  }
   // An empty mode sends the file as it is; otherwise Conquest's modes, with fallback to uncompressed.
-  const mode = parseCompressionMode(modeText || 'as', quality);
+  const mode = commandMode(modeText || 'as', ctx);
   const described = await describeFile(file);
   const proposal = proposalFor(
     [{ sopClassUid: described.sopClassUid, transferSyntaxUid: described.transferSyntax.uid }],
