@@ -109,7 +109,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const aeTitle = options.aeTitle ?? server.myACRNema;
   const port = options.port ?? server.tcpPort;
 
-  const archive = openArchive(config, { log, owner: true });
+  const archive = await openArchive(config, { log, owner: true });
   await archive.recover();
   let incoming: { close(): Promise<void> } | undefined;
   let bound = port;

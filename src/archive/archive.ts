@@ -7,8 +7,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadedConfig } from '../config/config.js';
 import { DicomSql, defaultDicomSqlText } from '../db/dicom-sql.js';
+import { type IndexConnection, type OpenedIndex, openIndexDatabase } from '../db/open-index.js';
 import { quoteIdentifier } from '../db/schema.js';
-import { type OpenedIndex, openSqliteIndex } from '../db/sqlite.js';
 import type { Dataset } from '../dicom/dataset.js';
 import { readDicomFile } from '../dicom/reader.js';
 import type { Logger } from '../logging/logger.js';
@@ -20,7 +20,10 @@ import { ArchiveIndexer } from './indexer.js';
 
 export interface Archive {
   readonly config: LoadedConfig;
-  /** The index, unless the NULL driver (or a driver this version lacks) is configured. */
+  /**
+   * The index: SQLite, PostgreSQL, MySQL/MariaDB, or the NULL driver (which accepts every write and finds
+   * nothing). Undefined only for the dBase III driver, which this version does not have.
+   */
   readonly index: OpenedIndex | undefined;
   /** The single writer of the index (undefined without an index). */
   readonly indexer: ArchiveIndexer | undefined;
@@ -28,10 +31,11 @@ export interface Archive {
   /** MAGDevice0..N folders, resolved. */
   readonly devices: readonly string[];
   /**
-   * Throws, before any file is touched, when an object's SOP Instance UID is already indexed under another
-   * patient or series (undefined without an index).
+   * Rejects, before any file is touched, when an object's SOP Instance UID is already indexed under another
+   * patient or series (undefined without an index). Also tells the object store where an earlier copy of
+   * the instance is, so that the new one replaces it: callers await it before placing the file.
    */
-  readonly admit: ((header: Dataset) => void) | undefined;
+  readonly admit: ((header: Dataset) => Promise<void>) | undefined;
   /**
    * Re-indexes the files a crash left placed but perhaps not indexed (placement-journal.ts). The owner
    * (server) calls it once at start, before accepting associations; resolves with the number re-indexed.
@@ -49,7 +53,7 @@ export interface OpenArchiveOptions {
   owner?: boolean;
 }
 
-export function openArchive(config: LoadedConfig, options: OpenArchiveOptions): Archive {
+export async function openArchive(config: LoadedConfig, options: OpenArchiveOptions): Promise<Archive> {
   const { log } = options;
   const server = config.server;
   const fileNameSyntax = String(server.fileNameSyntax).trim();
@@ -58,7 +62,7 @@ export function openArchive(config: LoadedConfig, options: OpenArchiveOptions): 
       `FileNameSyntax ${fileNameSyntax}: lua: file names need the scripting layer, which this version does not have yet`,
     );
   }
-  const index = openIndex(config, log);
+  const index = await openIndex(config, log);
   const indexer = index
     ? new ArchiveIndexer({
         schema: index.schema,
@@ -70,9 +74,10 @@ export function openArchive(config: LoadedConfig, options: OpenArchiveOptions): 
         log,
       })
     : undefined;
-  const locator: ObjectLocator = index
+  const indexLocator = index
     ? new IndexObjectLocator(index.driver, index.schema, server.magDevices)
-    : new MemoryObjectLocator();
+    : undefined;
+  const locator: ObjectLocator = indexLocator ?? new MemoryObjectLocator();
   // Only with an index is there a row to miss; only the owner may clear what earlier runs left.
   const journal = index ? new PlacementJournal(join(server.magDevices[0] ?? '.', '.journal')) : undefined;
   const store = new ObjectStore({
@@ -92,7 +97,7 @@ export function openArchive(config: LoadedConfig, options: OpenArchiveOptions): 
     indexer,
     store,
     devices: server.magDevices,
-    admit: index ? admitter(index) : undefined,
+    admit: index && indexLocator ? admitter(index, indexLocator) : undefined,
     recover: async () => (journal && indexer ? recoverPlaced(journal, indexer, log) : 0),
     close: async () => {
       store.close();
@@ -133,17 +138,14 @@ const PIXEL_DATA = 0x7fe00010;
 
 /**
  * The index database from dicom.ini and dicom.sql (written with Conquest's first-install layout when
- * missing). SQLite only in this version; with another driver configured the archive has no index.
+ * missing), on the driver dicom.ini selects.
  */
-function openIndex(config: LoadedConfig, log: Logger): OpenedIndex | undefined {
+async function openIndex(config: LoadedConfig, log: Logger): Promise<OpenedIndex | undefined> {
   const server = config.server;
-  if (server.databaseDriver !== 'sqlite') {
-    if (server.databaseDriver === 'null')
-      log.info('SQLServer is empty: running without an index database (NULL driver)');
-    else
-      log.warn(
-        `the ${server.databaseDriver} driver is not in this version yet: running without an index database`,
-      );
+  if (server.databaseDriver === 'dbase') {
+    log.warn(
+      'the built-in dBase III driver (SQLite = 0) is not in this version: running without an index database',
+    );
     return undefined;
   }
   const sqlPath = join(config.dir, 'dicom.sql');
@@ -151,45 +153,74 @@ function openIndex(config: LoadedConfig, log: Logger): OpenedIndex | undefined {
     writeFileSync(sqlPath, defaultDicomSqlText());
     log.info(`wrote first-install default ${sqlPath}`);
   }
-  const startup = server.raw('SQLiteStartup');
-  const index = openSqliteIndex({
-    file: server.sqlServer,
+  const index = await openIndexDatabase({
+    connection: indexConnection(config, log),
     dicomSql: DicomSql.read(sqlPath),
     schemaOptions: { truncateFieldNames: server.truncateFieldNames, maxFieldLength: server.maxFieldLength },
-    ...(startup ? { startup } : {}),
   });
   if (index.schemaChanged) log.warn(index.schemaChanged.message);
-  log.info(`index ${index.file}${index.created ? ' (created)' : ''}`);
+  if (index.kind === 'null')
+    log.info('SQLServer is empty: NULL driver (stores are not indexed, queries find nothing)');
+  else log.info(`index ${index.file}${index.created ? ' (created)' : ''}`);
   return index;
+}
+
+/** dicom.ini's database keys as a connection (dBase excluded by the caller). */
+export function indexConnection(config: LoadedConfig, log?: Logger): IndexConnection {
+  const s = config.server;
+  switch (s.databaseDriver) {
+    case 'postgres':
+    case 'mysql':
+      return {
+        kind: s.databaseDriver,
+        host: s.sqlHost,
+        database: s.sqlServer,
+        user: s.username,
+        password: s.password,
+        onIdleError: (e) => log?.warn(`index database connection lost while idle: ${e.message}`),
+      };
+    case 'null':
+      return { kind: 'null' };
+    default: {
+      const startup = s.raw('SQLiteStartup');
+      return { kind: 'sqlite', file: s.sqlServer, ...(startup ? { startup } : {}) };
+    }
+  }
 }
 
 /**
  * Refuses, before any file is touched, an object whose SOP Instance UID the index already holds under
  * another patient or series (Conquest: "Refused to enter inconsistent link"): replacing the file first would
  * destroy the good copy. New UIDs are checked by the indexer itself, and their file removed if refused.
+ * The same read tells the locator where the earlier file is (networked drivers have no synchronous read).
  */
-function admitter(index: OpenedIndex): (header: Dataset) => void {
+function admitter(index: OpenedIndex, locator: IndexObjectLocator): (header: Dataset) => Promise<void> {
   const image = index.schema.levels.Image!;
   const patientColumn = image.byTag.get(0x00100020)?.column;
-  const q = (name: string): string => quoteIdentifier('sqlite', name);
-  const columns = [image.link?.column, patientColumn].filter((c): c is string => c !== undefined);
-  const sql = `SELECT ${columns.map(q).join(', ')} FROM ${q(image.table)} WHERE ${q(image.key.column)} = ?`;
-  return (header) => {
+  const q = (name: string): string => quoteIdentifier(index.driver.dialect, name);
+  const columns = [
+    `${q('DeviceName')} AS d`,
+    `${q('ObjectFile')} AS f`,
+    image.link ? `${q(image.link.column)} AS l` : "'' AS l",
+    patientColumn ? `${q(patientColumn)} AS p` : "'' AS p",
+  ];
+  const sql = `SELECT ${columns.join(', ')} FROM ${q(image.table)} WHERE ${q(image.key.column)} = ?`;
+  const text = (v: unknown): string => (v === null || v === undefined ? '' : String(v).trimEnd());
+  return async (header) => {
     const uid = header.string('SOPInstanceUID') ?? '';
-    const row = index.driver.getSync<Record<string, string | null>>(sql, [uid]);
+    const row = await index.driver.get<Record<'d' | 'f' | 'l' | 'p', unknown>>(sql, [uid]);
     if (!row) return;
-    const clash = (column: string | undefined, value: string | undefined): boolean => {
-      const old = column ? (row[column] ?? '') : '';
-      return old !== '' && value !== undefined && value !== '' && old.toLowerCase() !== value.toLowerCase();
-    };
+    const clash = (old: string, value: string | undefined): boolean =>
+      old !== '' && value !== undefined && value !== '' && old.toLowerCase() !== value.toLowerCase();
     if (
-      clash(image.link?.column, header.string('SeriesInstanceUID')) ||
-      clash(patientColumn, header.string('PatientID'))
+      clash(text(row.l), header.string('SeriesInstanceUID')) ||
+      clash(text(row.p), header.string('PatientID'))
     ) {
       throw new Error(
-        `UID clash: SOP Instance UID ${uid} is already stored for patient '${patientColumn ? row[patientColumn] : '?'}' ` +
-          `in series ${image.link ? row[image.link.column] : '?'}; refused for patient '${header.string('PatientID') ?? ''}'`,
+        `UID clash: SOP Instance UID ${uid} is already stored for patient '${text(row.p)}' ` +
+          `in series ${text(row.l)}; refused for patient '${header.string('PatientID') ?? ''}'`,
       );
     }
+    locator.known(uid, text(row.d), text(row.f));
   };
 }

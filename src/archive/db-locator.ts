@@ -2,17 +2,18 @@
  * An ObjectLocator backed by the index: where the file of a SOP instance is, from its image row
  * (DeviceName + ObjectFile, as Conquest's GetFileName reads them).
  *
- * `ObjectLocator.find` is synchronous (the object store calls it while placing a file). That is fine with
- * the embedded SQLite driver: better-sqlite3 reads synchronously, a primary-key lookup takes microseconds,
- * and with WAL a read never waits for the writer. A networked driver has no synchronous read: it will need
- * an asynchronous locator (the interface is to change with that driver's issue).
+ * `ObjectLocator.find` is synchronous (the object store calls it while placing a file). With the embedded
+ * SQLite driver it reads the row itself: better-sqlite3 reads synchronously, a primary-key lookup takes
+ * microseconds, and with WAL a read never waits for the writer. A networked driver has no synchronous read:
+ * there the archive's admit step, which every store awaits before placing the file, reads the row
+ * asynchronously and hands the location over with `known()`.
  *
  * `record` keeps the path in a small map: between the moment a file is placed and the commit of its index
  * transaction the row is not yet visible, and a second copy of the same instance arriving then must still
  * replace the same file. Entries go when the map exceeds its limit (oldest first); by then they are indexed.
  */
 import { join, resolve } from 'node:path';
-import type { SqlParams, SqlRow, SyncReader } from '../db/driver.js';
+import { type DbExecutor, isSyncReader, type SqlParams, type SqlRow, type SyncReader } from '../db/driver.js';
 import { type DicomSchema, quoteIdentifier } from '../db/schema.js';
 import type { ObjectLocator } from '../storage/object-store.js';
 
@@ -21,14 +22,17 @@ export class IndexObjectLocator implements ObjectLocator {
   private readonly sql: string;
   private readonly devices: string[];
 
+  private readonly sync: SyncReader | undefined;
+
   constructor(
-    private readonly db: SyncReader,
+    db: DbExecutor | SyncReader,
     schema: DicomSchema,
     devices: readonly string[],
     private readonly recentLimit = 10_000,
   ) {
     const image = schema.levels.Image;
     if (!image) throw new Error('dicom.sql has no *Image* level');
+    this.sync = isSyncReader(db) ? db : undefined;
     const q = (n: string) => quoteIdentifier('sqlite', n);
     this.sql = `SELECT ${q('DeviceName')} AS device, ${q('ObjectFile')} AS file FROM ${q(image.table)} WHERE ${q(image.key.column)} = ?`;
     this.devices = devices.map((d) => resolve(d));
@@ -37,9 +41,17 @@ export class IndexObjectLocator implements ObjectLocator {
   find(sopInstanceUid: string): string | undefined {
     const r = this.recent.get(sopInstanceUid);
     if (r !== undefined) return r;
-    const row = this.db.getSync<SqlRow>(this.sql, [sopInstanceUid] as SqlParams);
+    if (!this.sync) return undefined;
+    const row = this.sync.getSync<SqlRow>(this.sql, [sopInstanceUid] as SqlParams);
     if (!row || typeof row['file'] !== 'string' || row['file'] === '') return undefined;
     return this.devicePath(String(row['device'] ?? ''), row['file']);
+  }
+
+  /** The index row of an instance, read by the caller (networked drivers): DeviceName and ObjectFile. */
+  known(sopInstanceUid: string, device: string, file: string): void {
+    if (this.sync || file === '') return;
+    const path = this.devicePath(device, file);
+    if (path !== undefined) this.record(sopInstanceUid, path);
   }
 
   record(sopInstanceUid: string, path: string): void {

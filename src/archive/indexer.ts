@@ -39,7 +39,13 @@ import { createHash } from 'node:crypto';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { DicomSqlLevelName } from '../db/dicom-sql.js';
 import type { DbDriver, DbExecutor, SqlValue } from '../db/driver.js';
-import { type DicomSchema, type IndexedTag, type LevelMapping, quoteIdentifier } from '../db/schema.js';
+import {
+  type DicomSchema,
+  type IndexedTag,
+  type LevelMapping,
+  quoteIdentifier,
+  type SqlDialect,
+} from '../db/schema.js';
 import type { Dataset } from '../dicom/dataset.js';
 import type { Logger } from '../logging/logger.js';
 
@@ -217,6 +223,8 @@ export interface IndexerStats {
   cacheHits: number;
   /** Upper-level rows written (inserted or updated). */
   upperWrites: number;
+  /** Transactions run again after a deadlock or a lost connection. */
+  retries: number;
 }
 
 export interface IndexerOptions extends FixOptions {
@@ -250,7 +258,14 @@ const LEVELS_BOTTOM_UP: readonly ('Image' | 'Series' | 'Study' | 'Patient')[] = 
 
 /** The single writer of the index. */
 export class ArchiveIndexer {
-  readonly stats: IndexerStats = { indexed: 0, rejected: 0, transactions: 0, cacheHits: 0, upperWrites: 0 };
+  readonly stats: IndexerStats = {
+    indexed: 0,
+    rejected: 0,
+    transactions: 0,
+    cacheHits: 0,
+    upperWrites: 0,
+    retries: 0,
+  };
   private readonly queue: Pending[] = [];
   private running = false;
   private closing = false;
@@ -325,35 +340,54 @@ export class ArchiveIndexer {
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {
-    const outcomes: (IndexResult | Error)[] = [];
+    let outcomes: (IndexResult | Error)[] = [];
     /** Cache entries written in this transaction: applied after commit. */
-    const pendingCache = new Map<string, string>();
-    try {
-      await this.options.driver.transaction(async (tx) => {
-        for (const p of batch) {
-          const local = new Map<string, string>();
-          await tx.run('SAVEPOINT cqts_obj');
-          try {
-            const r = await this.writeObject(tx, p.request, pendingCache, local);
-            await tx.run('RELEASE cqts_obj');
-            for (const [k, v] of local) pendingCache.set(k, v);
-            outcomes.push(r);
-          } catch (e) {
-            await tx.run('ROLLBACK TO cqts_obj');
-            await tx.run('RELEASE cqts_obj');
-            outcomes.push(e instanceof Error ? e : new Error(String(e)));
+    let pendingCache = new Map<string, string>();
+    const driver = this.options.driver;
+    for (let attempt = 1; ; attempt++) {
+      outcomes = [];
+      pendingCache = new Map<string, string>();
+      try {
+        await driver.transaction(async (tx) => {
+          for (const p of batch) {
+            const local = new Map<string, string>();
+            await tx.run('SAVEPOINT cqts_obj');
+            try {
+              const r = await this.writeObject(tx, p.request, pendingCache, local);
+              await tx.run('RELEASE SAVEPOINT cqts_obj');
+              for (const [k, v] of local) pendingCache.set(k, v);
+              outcomes.push(r);
+            } catch (e) {
+              // A deadlock or a lost connection dooms the whole transaction: run it again (below).
+              if (driver.isRetryable?.(e)) throw e;
+              await tx.run('ROLLBACK TO SAVEPOINT cqts_obj');
+              await tx.run('RELEASE SAVEPOINT cqts_obj');
+              outcomes.push(e instanceof Error ? e : new Error(String(e)));
+            }
           }
+        });
+        break;
+      } catch (e) {
+        const err = e instanceof Error ? e : new Error(String(e));
+        const wait = retryDelayMs(attempt);
+        if (driver.isRetryable?.(e) && wait !== undefined) {
+          // Another server holds rows this batch needs (deadlock), or the database restarts: the stores
+          // wait (their senders see a slower answer, not a failure) for up to RETRY_BUDGET_MS.
+          this.stats.retries++;
+          this.options.log?.warn(
+            `index transaction of ${batch.length} objects: ${err.message}; retrying (attempt ${attempt + 1})`,
+          );
+          await new Promise((r) => setTimeout(r, wait));
+          continue;
         }
-      });
-    } catch (e) {
-      // The commit itself failed: nothing of the batch is in the database.
-      const err = e instanceof Error ? e : new Error(String(e));
-      this.options.log?.error(`index transaction of ${batch.length} objects failed: ${err.message}`);
-      for (const p of batch) {
-        this.stats.rejected++;
-        p.reject(err);
+        // The commit itself failed: nothing of the batch is in the database.
+        this.options.log?.error(`index transaction of ${batch.length} objects failed: ${err.message}`);
+        for (const p of batch) {
+          this.stats.rejected++;
+          p.reject(err);
+        }
+        return;
       }
-      return;
     }
     this.stats.transactions++;
     if (this.options.cache ?? true) {
@@ -503,12 +537,32 @@ export class ArchiveIndexer {
     };
   }
 
-  /** Insert or update one row; true when inserted. */
+  /**
+   * Insert or update one row; true when inserted.
+   *
+   * SQLite (one writer at a time, BEGIN IMMEDIATE): read the row, then insert or update — also on tables
+   * made without primary keys (InitializeTables mode 1).
+   * PostgreSQL and MySQL, where other servers write the same tables at the same time: the insert goes
+   * first and does nothing when the key is there (one statement for a new row, the common case); only then
+   * is the row read, locked (FOR UPDATE) so that no other server changes it between this read and the
+   * update. Two servers inserting the same patient at once: the second one's insert waits for the first's
+   * commit, does nothing, and updates. This needs the primary keys dicom.sql's tables are made with.
+   */
   private async upsert(tx: DbExecutor, row: LevelRow, patientId: string): Promise<boolean> {
     const m = row.mapping;
     const q = this.q;
     const table = q(m.table);
     const keyCol = q(m.key.column);
+    const now = this.accessTime();
+    const cols = [...row.columns, 'AccessTime'];
+    const shared = tx.dialect !== 'sqlite';
+    if (shared) {
+      const inserted = await tx.run(insertIfAbsent(tx.dialect, table, cols.map(q), keyCol), [
+        ...row.values,
+        now,
+      ]);
+      if (inserted.changes > 0) return true;
+    }
     const wanted: string[] = [m.key.column];
     if (m.link) wanted.push(m.link.column);
     const modCol = row.modalityAt >= 0 ? row.columns[row.modalityAt]! : undefined;
@@ -517,12 +571,14 @@ export class ArchiveIndexer {
       this.options.allowEmptyPatientID && m.level === 'Study' ? m.byTag.get(PATIENT_ID)?.column : undefined;
     if (pidCol && !wanted.includes(pidCol)) wanted.push(pidCol);
     const existing = await tx.get<Record<string, unknown>>(
-      `SELECT ${wanted.map((c, i) => `${q(c)} AS c${i}`).join(', ')} FROM ${table} WHERE ${keyCol} = ?`,
+      `SELECT ${wanted.map((c, i) => `${q(c)} AS c${i}`).join(', ')} FROM ${table} WHERE ${keyCol} = ?${shared ? ' FOR UPDATE' : ''}`,
       [row.key],
     );
-    const now = this.accessTime();
     if (!existing) {
-      const cols = [...row.columns, 'AccessTime'];
+      if (shared)
+        throw new IndexError(
+          `${m.table}: the row ${m.key.column} = '${row.key}' was neither inserted nor found`,
+        );
       await tx.run(
         `INSERT INTO ${table} (${cols.map(q).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
         [...row.values, now],
@@ -584,6 +640,28 @@ export class ArchiveIndexer {
       );
   }
 }
+
+/**
+ * INSERT that does nothing when the key exists, reporting 0 changes then: ON CONFLICT DO NOTHING (SQLite,
+ * PostgreSQL); INSERT IGNORE on MySQL (which ignores only the duplicate here: values are already cut to
+ * their column lengths).
+ */
+function insertIfAbsent(dialect: SqlDialect, table: string, columns: string[], keyColumn: string): string {
+  const values = `VALUES (${columns.map(() => '?').join(', ')})`;
+  if (dialect === 'mysql') return `INSERT IGNORE INTO ${table} (${columns.join(', ')}) ${values}`;
+  return `INSERT INTO ${table} (${columns.join(', ')}) ${values} ON CONFLICT (${keyColumn}) DO NOTHING`;
+}
+
+/** Backoff before attempt n+1 of a transaction (ms), or undefined once RETRY_BUDGET_MS is spent. */
+function retryDelayMs(attempt: number): number | undefined {
+  let total = 0;
+  for (let i = 1; i < attempt; i++) total += Math.min(2000, 25 * 2 ** i);
+  const next = Math.min(2000, 25 * 2 ** attempt);
+  if (total + next > RETRY_BUDGET_MS) return undefined;
+  return next / 2 + Math.random() * (next / 2);
+}
+
+const RETRY_BUDGET_MS = 20_000;
 
 function rowHash(row: LevelRow): string {
   const h = createHash('sha1');

@@ -69,22 +69,39 @@ function or(parts: SqlFragment[]): SqlFragment {
   return { sql: `(${parts.map((p) => p.sql).join(' OR ')})`, params: parts.flatMap((p) => p.params) };
 }
 
-const LIKE = `LIKE ${PARAM} ESCAPE '${LIKE_ESCAPE}'`;
+/**
+ * Wildcard matching as Conquest does it on SQLite, whose LIKE ignores the case of ASCII letters: the same
+ * on every dialect, so that a query finds the same objects whatever the database. PostgreSQL's LIKE is
+ * case-sensitive (ILIKE is not); MySQL's depends on the collation, and the tables are made with a binary
+ * one (exact `=`, accents kept, as SQLite and PostgreSQL compare), so there the case is folded explicitly.
+ */
+function like(dialect: SqlDialect, col: string): string {
+  const escape = `ESCAPE '${LIKE_ESCAPE}'`;
+  switch (dialect) {
+    case 'postgres':
+      return `${col} ILIKE ${PARAM} ${escape}`;
+    case 'mysql':
+      return `UPPER(${col}) LIKE UPPER(${PARAM}) ${escape}`;
+    default:
+      return `${col} LIKE ${PARAM} ${escape}`;
+  }
+}
 
-function single(col: string, c: MatchColumn, v: string): SqlFragment {
+function single(col: string, c: MatchColumn, v: string, dialect: SqlDialect): SqlFragment {
   if (c.caseInsensitive) {
     return hasWildcard(v)
       ? frag(`UPPER(${col}) LIKE UPPER(${PARAM}) ESCAPE '${LIKE_ESCAPE}'`, likePattern(v))
       : frag(`UPPER(${col}) = UPPER(${PARAM})`, v);
   }
-  return hasWildcard(v) ? frag(`${col} ${LIKE}`, likePattern(v)) : frag(`${col} = ${PARAM}`, v);
+  return hasWildcard(v) ? frag(like(dialect, col), likePattern(v)) : frag(`${col} = ${PARAM}`, v);
 }
 
-function multiComponent(col: string, v: string): SqlFragment {
-  if (hasWildcard(v)) return frag(`${col} ${LIKE}`, likePattern(v));
+function multiComponent(col: string, v: string, dialect: SqlDialect): SqlFragment {
+  const l = like(dialect, col);
+  if (hasWildcard(v)) return frag(l, likePattern(v));
   const e = escapeLike(v);
   return frag(
-    `(${col} = ${PARAM} OR ${col} ${LIKE} OR ${col} ${LIKE} OR ${col} ${LIKE})`,
+    `(${col} = ${PARAM} OR ${l} OR ${l} OR ${l})`,
     v,
     `${e}\\%`,
     `%\\${e}\\%`,
@@ -102,13 +119,13 @@ export interface MatchOptions {
 
 /**
  * The condition for one query value on one column expression (already quoted), or undefined for universal
- * matching. `dialect` is accepted for symmetry; the SQL produced is the same for SQLite, PostgreSQL and MySQL.
+ * matching. The SQL differs per dialect only in how wildcard matching ignores case (see `like`).
  */
 export function matchCondition(
   col: string,
   column: MatchColumn,
   value: string,
-  _dialect: SqlDialect,
+  dialect: SqlDialect,
   options: MatchOptions = {},
 ): SqlFragment | undefined {
   const v = normalizeQueryValue(value);
@@ -116,7 +133,7 @@ export function matchCondition(
   switch (column.matchType) {
     case 'DT_DATE': {
       const dash = v.indexOf('-');
-      if (dash < 0) return single(col, column, v);
+      if (dash < 0) return single(col, column, v, dialect);
       const from = v.slice(0, dash).trim();
       const to = v.slice(dash + 1).trim();
       if (from && to) return frag(`(${col} >= ${PARAM} AND ${col} <= ${PARAM})`, from, to);
@@ -128,22 +145,22 @@ export function matchCondition(
       const list = v.split('\\').filter((u) => u !== '');
       // Only separators: compared whole, as Conquest does (matches nothing real).
       if (list.length === 0) return frag(`${col} = ${PARAM}`, v);
-      if (list.length === 1) return single(col, column, list[0]!);
-      if (list.some(hasWildcard)) return or(list.map((u) => single(col, column, u)));
+      if (list.length === 1) return single(col, column, list[0]!, dialect);
+      if (list.some(hasWildcard)) return or(list.map((u) => single(col, column, u, dialect)));
       return frag(`${col} IN (${list.map(() => PARAM).join(', ')})`, ...list);
     }
     case 'DT_MSTR': {
       const list = v.split('\\').filter((u) => u !== '');
       if (list.length === 0) return frag(`${col} = ${PARAM}`, v);
-      return or(list.map((m) => multiComponent(col, m)));
+      return or(list.map((m) => multiComponent(col, m, dialect)));
     }
     default: {
       if (options.anyOf) {
         const list = v.split('\\').filter((u) => u !== '');
         if (list.length === 0) return frag(`${col} = ${PARAM}`, v);
-        return or(list.map((u) => single(col, column, u)));
+        return or(list.map((u) => single(col, column, u, dialect)));
       }
-      return single(col, column, v);
+      return single(col, column, v, dialect);
     }
   }
 }

@@ -3,11 +3,18 @@
  * files are (DeviceName + ObjectFile of the image rows, as Conquest's GetFileName and FindPhysicalDevice
  * read them). Values always travel as parameters.
  */
-import { join } from 'node:path';
 import type { Archive } from '../archive/archive.js';
 import { IndexError } from '../archive/indexer.js';
+import type { OpenedIndex } from '../db/open-index.js';
 import { type LevelMapping, quoteIdentifier } from '../db/schema.js';
-import type { OpenedIndex } from '../db/sqlite.js';
+import {
+  asDeviceFolders,
+  type DeviceFolders,
+  deviceFoldersOf,
+  fileExists,
+  locateObjectFile,
+  objectFilePath,
+} from '../storage/device-names.js';
 
 /** One image row: its file where this server has the device, and the fields the image lister sorts and prints. */
 export interface LocalImage {
@@ -17,7 +24,7 @@ export interface LocalImage {
   device: string;
   /** ObjectFile as stored, relative to the device. */
   file: string;
-  /** The absolute path, or undefined when the device is not one of this server's MAG devices. */
+  /** The absolute path, or undefined when the device is not one of this server's devices. */
   path: string | undefined;
   instanceNumber: string;
   frames: string;
@@ -33,11 +40,23 @@ function indexOf(archive: Archive): { index: OpenedIndex; image: LevelMapping } 
   return { index, image };
 }
 
-/** MAGn + relative file → absolute path (backslashes of Windows-written rows become slashes). */
-export function devicePath(devices: readonly string[], device: string, file: string): string | undefined {
-  const m = /^MAG(\d+)$/i.exec(device.trim());
-  const root = m ? devices[Number(m[1])] : undefined;
-  return root === undefined ? undefined : join(root, file.replace(/\\/g, '/'));
+/**
+ * DeviceName + relative file → absolute path, where Conquest's FindPhysicalDevice finds the file (MAGn,
+ * MAGn.Archiving, MIRRORn, CACHEn.j.c, JUKEBOXj.c...), else where the row says; backslashes of
+ * Windows-written rows become slashes.
+ */
+export function devicePath(
+  devices: readonly string[] | DeviceFolders,
+  device: string,
+  file: string,
+): string | undefined {
+  const folders = asDeviceFolders(devices);
+  return locateObjectFile(device, file, folders, fileExists) ?? objectFilePath(device, file, folders);
+}
+
+/** This server's device folders (all kinds). */
+function foldersOf(archive: Archive): DeviceFolders {
+  return deviceFoldersOf({ ...archive.config.server, magDevices: archive.devices });
 }
 
 function selectList(archive: Archive): { sql: string; toImage: (r: Record<string, unknown>) => LocalImage } {
@@ -54,6 +73,7 @@ function selectList(archive: Archive): { sql: string; toImage: (r: Record<string
     optional(0x00280008, 'frames') +
     ` FROM ${q(image.table)}`;
   const text = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+  const folders = foldersOf(archive);
   return {
     sql,
     toImage: (r) => ({
@@ -61,7 +81,7 @@ function selectList(archive: Archive): { sql: string; toImage: (r: Record<string
       patientId: text(r['pat']),
       device: text(r['device']),
       file: text(r['file']),
-      path: devicePath(archive.devices, text(r['device']), text(r['file'])),
+      path: devicePath(folders, text(r['device']), text(r['file'])),
       instanceNumber: text(r['inst']),
       frames: text(r['frames']),
     }),

@@ -26,7 +26,7 @@ export function localContext(options: {
     },
     // Not the owner: a server may be running beside this command, and its half-received files are its own.
     archive: async () => {
-      archive ??= openArchive(ctx.config(), { log: options.log, owner: false });
+      archive ??= await openArchive(ctx.config(), { log: options.log, owner: false });
       return archive;
     },
     close: async () => {

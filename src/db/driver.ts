@@ -7,8 +7,11 @@
  *   (quoted with `quoteIdentifier`) and fixed words, never from values;
  * - `transaction(fn)` runs `fn` with an executor bound to one transaction: everything it does commits
  *   together when `fn` resolves, or is rolled back when it throws. Transactions on one driver run one at a
- *   time (a driver is one connection). Savepoints (`SAVEPOINT x`, `ROLLBACK TO x`, `RELEASE x`) work inside
- *   on every dialect.
+ *   time on the embedded SQLite driver (one connection); the networked drivers give each transaction a
+ *   connection of their pool. Savepoints (`SAVEPOINT x`, `ROLLBACK TO SAVEPOINT x`, `RELEASE SAVEPOINT x`:
+ *   the long forms, the only ones MySQL takes) work inside on every dialect;
+ * - result rows are keyed by the names the database gives: PostgreSQL folds unquoted and (as quoted here)
+ *   identifiers to lower case, so a caller that reads a row by name selects it `AS` a lower-case alias.
  */
 import type { SqlDialect } from './schema.js';
 
@@ -31,10 +34,38 @@ export interface DbExecutor {
   get<T extends SqlRow = SqlRow>(sql: string, params?: SqlParams): Promise<T | undefined>;
 }
 
+/**
+ * The database cannot be used right now: unreachable, restarting, refusing the credentials, or the named
+ * database does not exist. `retryable` says whether waiting may help (a restart) or not (a wrong password).
+ */
+export class DatabaseUnavailableError extends Error {
+  override readonly name = 'DatabaseUnavailableError';
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface TransactionOptions {
+  readOnly?: boolean;
+}
+
 export interface DbDriver extends DbExecutor {
-  /** Runs fn in one transaction: committed when fn resolves, rolled back when it throws (and rethrown). */
-  transaction<T>(fn: (tx: DbExecutor) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn in one transaction: committed when fn resolves, rolled back when it throws (and rethrown).
+   * `readOnly`: the database refuses every write in it (PostgreSQL, MySQL; SQLite callers open a
+   * read-only connection instead).
+   */
+  transaction<T>(fn: (tx: DbExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
+  /**
+   * True when a transaction that failed with this error may succeed if run again: a deadlock or
+   * serialization failure between servers sharing the database, or a connection lost while it restarts.
+   */
+  isRetryable?(error: unknown): boolean;
 }
 
 /**

@@ -493,7 +493,10 @@ export function createStatements(
       (c) =>
         `${q(c.name)} ${columnTypeSql(c.type)}${c.primaryKey ? ' PRIMARY KEY' : ''}${c.notNull ? ' NOT NULL' : ''}`,
     );
-    out.push(`CREATE TABLE ${ine}${q(t.name)} (${cols.join(', ')})`);
+    // MySQL: InnoDB (transactions, row locks) and a binary collation, so that `=` compares exactly as on
+    // SQLite and PostgreSQL (the server's default _ci collation ignores case and accents).
+    const tableOptions = dialect === 'mysql' ? ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin' : '';
+    out.push(`CREATE TABLE ${ine}${q(t.name)} (${cols.join(', ')})${tableOptions}`);
     for (const i of t.indices) {
       if (options.ifNotExists && dialect === 'mysql') continue;
       out.push(`CREATE INDEX ${ine}${q(i.name)} ON ${q(t.name)} (${i.columns.map(q).join(', ')})`);

@@ -22,6 +22,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import type { DicomSql } from './dicom-sql.js';
 import type { DbDriver, DbExecutor, RunResult, SqlParams, SqlRow, SyncReader } from './driver.js';
+import { META_TABLE } from './introspect.js';
 import {
   buildSchema,
   createStatements,
@@ -30,6 +31,7 @@ import {
   type SchemaOptions,
   schemaFingerprint,
 } from './schema.js';
+import { splitStatements } from './sql-text.js';
 
 // better-sqlite3 has no bundled types: the calls used here, typed locally.
 interface BetterStatement {
@@ -56,9 +58,10 @@ function betterSqlite(): BetterCtor {
   return ctor;
 }
 
-export const META_TABLE = 'CQTS_META';
 export const DEFAULT_SQLITE_FILE = './data/dbase/conquest.db3';
 const STATEMENT_CACHE_LIMIT = 500;
+
+export { META_TABLE, splitStatements };
 
 export interface SqliteDriverOptions {
   /** Open read-only (no schema work, no pragmas that write). */
@@ -181,26 +184,6 @@ export class SqliteDriver implements DbDriver, SyncReader {
     this.statements.clear();
     this.db.close();
   }
-}
-
-/** Splits SQLiteStartup text into statements (';' outside quotes). */
-export function splitStatements(text: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quote: string | undefined;
-  for (const ch of text) {
-    if (quote) {
-      if (ch === quote) quote = undefined;
-    } else if (ch === "'" || ch === '"') quote = ch;
-    else if (ch === ';') {
-      if (cur.trim()) out.push(cur.trim());
-      cur = '';
-      continue;
-    }
-    cur += ch;
-  }
-  if (cur.trim()) out.push(cur.trim());
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ describe('placement journal', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cq-journal-'));
     dirs.push(dir);
     const config = loadConfig(dir);
-    const first = openArchive(config, { log: silentLogger, owner: true });
+    const first = await openArchive(config, { log: silentLogger, owner: true });
     for (let i = 0; i < 5; i++) {
       const ds = object(1, 1, i);
       const writer = first.store.begin(encodeFileHead(undefined, ds, ExplicitVRLittleEndian.uid));
@@ -91,7 +91,7 @@ describe('placement journal', () => {
     assert.equal(objectFiles(join(dir, 'data')).length, 5);
     assert.equal(imageRows(dir), 0, 'nothing was indexed before the "crash"');
 
-    const second = openArchive(loadConfig(dir), { log: silentLogger, owner: true });
+    const second = await openArchive(loadConfig(dir), { log: silentLogger, owner: true });
     assert.equal(await second.recover(), 5);
     assert.equal(await second.recover(), 0, 'the journal is emptied once recovered');
     await second.close();

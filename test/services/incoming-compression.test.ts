@@ -103,7 +103,7 @@ describe('DroppedFileCompression', { skip: CORPUS_SKIP }, () => {
         ini,
         readFileSync(ini, 'utf8').replace(/DroppedFileCompression\s*=.*/, 'DroppedFileCompression = js'),
       );
-      const archive = openArchive(loadConfig(dir), { log: silentLogger, owner: true });
+      const archive = await openArchive(loadConfig(dir), { log: silentLogger, owner: true });
       try {
         const added = await addFile(archive, corpusPath(CT_FILE), { log: silentLogger });
         assert.deepEqual(await hashOf(added.path), { hash: CT_HASH, ts: '1.2.840.10008.1.2.4.80' });

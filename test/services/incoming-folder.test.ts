@@ -37,9 +37,9 @@ describe('incoming folders', { skip: CORPUS_SKIP }, () => {
   let archive: Archive;
   const lines: string[] = [];
   const log = new LineLogger((l) => lines.push(l));
-  before(() => {
+  before(async () => {
     dir = tempServerDir('cq-incoming-');
-    archive = openTestArchive(dir);
+    archive = await openTestArchive(dir);
   });
   after(async () => {
     await archive.close();

@@ -56,7 +56,7 @@ export async function addFile(archive: Archive, file: string, options: AddFileOp
     : { header: f.dataset, body: rest(source, f.datasetOffset) };
   const uid = header.string('SOPInstanceUID');
   if (!uid) throw new MaintenanceError(`${source} has no SOP Instance UID (0008,0018)`);
-  archive.admit?.(header);
+  await archive.admit?.(header);
   const placed = await place(archive, f, header, uid, body, options.log, options.asIs === true);
   if (archive.indexer) {
     try {

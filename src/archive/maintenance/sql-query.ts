@@ -3,7 +3,8 @@
  * query). The where clause is SQL text by design (an operator command), so what may be asked is narrowed
  * instead: the table must be one of dicom.sql's tables (or UIDMODS), the fields `*` or a comma list of
  * column names (optionally `table.column`), and the where clause may not hold `;` or a comment marker. The
- * statement runs on a read-only connection of its own, so nothing it says can change the database.
+ * statement runs on a read-only connection of its own (SQLite) or in a read-only transaction that is then
+ * rolled back (PostgreSQL, MySQL), so nothing it says can change the database.
  *
  * Output as Conquest's dgate.cpp prints it: each row through the printf-style fmt, whose `%s` take the
  * fields in order (past the last field they start again at the first: fields are repeated up to 48);
@@ -13,7 +14,7 @@
  * characters (Conquest's field buffers). --query2 prints about `max` rows of a larger result: every n-th
  * row, n = ceil(count / max), as Conquest does.
  */
-import type { SqlRow } from '../../db/driver.js';
+import type { DbDriver, SqlRow } from '../../db/driver.js';
 import { SqliteDriver } from '../../db/sqlite.js';
 import { printf } from '../../text/printf.js';
 import type { Archive } from '../archive.js';
@@ -43,16 +44,39 @@ export async function runSqlQuery(archive: Archive, spec: QuerySpec): Promise<st
   const columns = fieldList(spec.fields, table.name, ix.q);
   const where = checkWhere(spec.where);
   const sql = `SELECT ${columns} FROM ${ix.q(table.name)}${where ? ` WHERE ${where}` : ''}`;
-  const reader = new SqliteDriver(ix.file, { readonly: true });
   let rows: SqlRow[];
   try {
-    rows = await reader.all(sql);
+    rows = await readOnly(archive, ix.driver, sql);
   } catch (e) {
     throw new MaintenanceError(`--query: ${(e as Error).message}`);
-  } finally {
-    await reader.close();
   }
   return formatRows(rows, spec.format, spec.max ?? 0);
+}
+
+class Done extends Error {}
+
+async function readOnly(archive: Archive, driver: DbDriver, sql: string): Promise<SqlRow[]> {
+  if (archive.index?.kind === 'sqlite') {
+    const reader = new SqliteDriver(archive.index.file, { readonly: true });
+    try {
+      return await reader.all(sql);
+    } finally {
+      await reader.close();
+    }
+  }
+  let rows: SqlRow[] = [];
+  try {
+    await driver.transaction(
+      async (tx) => {
+        rows = await tx.all(sql);
+        throw new Done(); // rolled back, whatever it was
+      },
+      { readOnly: true },
+    );
+  } catch (e) {
+    if (!(e instanceof Done)) throw e;
+  }
+  return rows;
 }
 
 function fieldList(fields: string, table: string, q: (n: string) => string): string {

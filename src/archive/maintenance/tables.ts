@@ -6,6 +6,7 @@
  * Then the indexer's cache is cleared: it would otherwise skip writing rows it believes are there.
  */
 import { DicomSql } from '../../db/dicom-sql.js';
+import { createMetaTable, writeMeta } from '../../db/introspect.js';
 import {
   buildSchema,
   createStatements,
@@ -13,7 +14,6 @@ import {
   dropStatements,
   schemaFingerprint,
 } from '../../db/schema.js';
-import { META_TABLE } from '../../db/sqlite.js';
 import type { Archive } from '../archive.js';
 import { MaintenanceError, type MaintenanceOptions, requireIndex } from './common.js';
 
@@ -47,14 +47,8 @@ export async function initializeTables(
     for (const s of statements) await tx.run(s);
     // The fingerprint of the dicom.sql layout, also after mode 1: the columns are the same, and a start
     // must not then ask for a regen because the tables lack their indices on purpose.
-    await tx.run(
-      `CREATE TABLE IF NOT EXISTS ${ix.q(META_TABLE)} (key varchar(64) PRIMARY KEY NOT NULL, value varchar(255))`,
-    );
-    await tx.run(`DELETE FROM ${ix.q(META_TABLE)} WHERE key = ?`, ['schema_fingerprint']);
-    await tx.run(`INSERT INTO ${ix.q(META_TABLE)} (key, value) VALUES (?, ?)`, [
-      'schema_fingerprint',
-      schemaFingerprint(ix.schema),
-    ]);
+    await createMetaTable(tx);
+    await writeMeta(tx, 'schema_fingerprint', schemaFingerprint(ix.schema));
     ix.indexer.clearCache();
   });
   ix.indexer.clearCache();

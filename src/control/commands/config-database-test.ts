@@ -1,5 +1,5 @@
 /**
- * `dgate -o` (--test_database:): Conquest's "Verify database installation" (manual 2.1.1). Conquest opens
+ * `dgate -o` (--test_database:): Conquest's "Verify database installation" (manual 2.1.1), on every driver. Conquest opens
  * the database ten times and creates, fills and drops a test table. Here the test is of the index itself,
  * without changing it: open it, check that every table and column dicom.sql asks for is there, and write,
  * read back and delete a test row in a transaction that is then rolled back. It opens the database file
@@ -7,8 +7,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { indexConnection } from '../../archive/archive.js';
+import type { LoadedConfig } from '../../config/config.js';
+import type { DbDriver } from '../../db/driver.js';
+import { listTables, META_TABLE, tableProblems } from '../../db/introspect.js';
+import { createDriver } from '../../db/open-index.js';
 import { type DicomSchema, quoteIdentifier } from '../../db/schema.js';
-import { META_TABLE, SqliteDriver } from '../../db/sqlite.js';
+import { SqliteDriver } from '../../db/sqlite.js';
 import type { CommandContext } from '../context.js';
 import { archiveSchema } from './config-switches.js';
 
@@ -18,40 +23,11 @@ export class DatabaseTestError extends Error {
   override readonly name = 'IndexError';
 }
 
-const q = (name: string) => quoteIdentifier('sqlite', name);
-
-/** What is missing or extra per table, compared with dicom.sql; empty when they match. */
-function tableProblems(driver: SqliteDriver, schema: DicomSchema): string[] {
-  const existing = new Set(
-    driver
-      .allSync<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
-      .map((r) => r.name.toLowerCase()),
-  );
-  const problems: string[] = [];
-  for (const t of schema.tables) {
-    if (!existing.has(t.name.toLowerCase())) {
-      problems.push(`table ${t.name} is missing`);
-      continue;
-    }
-    const cols = driver
-      .allSync<{ name: string }>(`PRAGMA table_info(${q(t.name)})`)
-      .map((c) => c.name.toLowerCase());
-    const missing = t.columns.filter((c) => !cols.includes(c.name.toLowerCase())).map((c) => c.name);
-    const extra = cols.filter((c) => !t.columns.some((x) => x.name.toLowerCase() === c));
-    if (missing.length)
-      problems.push(`table ${t.name} lacks column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
-    if (extra.length)
-      problems.push(
-        `table ${t.name} has column${extra.length > 1 ? 's' : ''} ${extra.join(', ')} that dicom.sql does not list`,
-      );
-  }
-  return problems;
-}
-
 class RollBack extends Error {}
 
 /** Inserts, reads back and deletes a patient row inside a transaction that is always rolled back. */
-async function rowTest(driver: SqliteDriver, schema: DicomSchema): Promise<void> {
+async function rowTest(driver: DbDriver, schema: DicomSchema): Promise<void> {
+  const q = (name: string) => quoteIdentifier(driver.dialect, name);
   const level = schema.levels.Patient ?? schema.levels.Study!;
   const key = level.key.column;
   const id = `CQTS-TEST-${randomUUID().slice(0, 8)}`;
@@ -85,35 +61,26 @@ export async function testDatabaseCommand(_args: string, ctx: CommandContext): P
     out('SQLServer is empty: this server runs without an index database (NULL driver); nothing to test');
     return;
   }
-  if (s.databaseDriver !== 'sqlite')
-    throw new DatabaseTestError(
-      `the ${s.databaseDriver} driver is not in this version: only SQLite can be tested`,
-    );
-  const file = s.sqlServer;
-  out(`Attempting to open database ${file}`);
-  if (!existsSync(file))
-    throw new DatabaseTestError(
-      `***Unable to open database ${file}: it does not exist (dgate -r creates it)`,
-    );
+  if (s.databaseDriver === 'dbase')
+    throw new DatabaseTestError('the built-in dBase III driver is not in this version: nothing to test');
   const schema = archiveSchema(ctx);
-  let driver: SqliteDriver;
+  const { driver, name } = openForTest(config);
   try {
-    // wal: false keeps the journal mode the file has (a Conquest-made database is left as it is).
-    driver = new SqliteDriver(file, { busyTimeoutMs: 10_000, wal: false });
-    driver.allSync('SELECT name FROM sqlite_master');
-  } catch (e) {
-    throw new DatabaseTestError(`***Unable to open database ${file}: ${(e as Error).message}`);
-  }
-  try {
+    out(`Attempting to open database ${name}`);
+    try {
+      await listTables(driver);
+    } catch (e) {
+      throw new DatabaseTestError(`***Unable to open database ${name}: ${(e as Error).message}`);
+    }
     out('Checking tables and columns against dicom.sql');
-    const problems = tableProblems(driver, schema);
+    const problems = await tableProblems(driver, schema);
     for (const p of problems) out(`*** ${p}`);
     if (problems.length)
       throw new DatabaseTestError(
-        `***The database ${file} does not match dicom.sql (${problems.length} problem${problems.length > 1 ? 's' : ''}): run dgate -r to re-create and regenerate it`,
+        `***The database ${name} does not match dicom.sql (${problems.length} problem${problems.length > 1 ? 's' : ''}): run dgate -r to re-create and regenerate it`,
       );
     out(`${schema.tables.length} tables match dicom.sql`);
-    if (driver.allSync('SELECT name FROM sqlite_master WHERE name = ?', [META_TABLE]).length === 0)
+    if (!(await listTables(driver)).has(META_TABLE.toLowerCase()))
       out(`(no ${META_TABLE} table: made by Conquest itself; the layout matches)`);
     out('Writing, reading and deleting a test record (rolled back)');
     await rowTest(driver, schema);
@@ -122,4 +89,26 @@ export async function testDatabaseCommand(_args: string, ctx: CommandContext): P
     await driver.close();
   }
   out(' ---------- Succesful end of test -----------');
+}
+
+/**
+ * The database itself, not through the archive (which would make missing tables and hide what is wrong).
+ * SQLite: the file must exist; `wal: false` keeps the journal mode it has (a Conquest-made file stays as is).
+ */
+function openForTest(config: LoadedConfig): { driver: DbDriver; name: string } {
+  const connection = indexConnection(config);
+  if (connection.kind === 'sqlite') {
+    const file = connection.file;
+    if (!existsSync(file))
+      throw new DatabaseTestError(
+        `***Unable to open database ${file}: it does not exist (dgate -r creates it)`,
+      );
+    try {
+      return { driver: new SqliteDriver(file, { busyTimeoutMs: 10_000, wal: false }), name: file };
+    } catch (e) {
+      throw new DatabaseTestError(`***Unable to open database ${file}: ${(e as Error).message}`);
+    }
+  }
+  const driver = createDriver(connection);
+  return { driver, name: driver.target ?? connection.kind };
 }

@@ -18,7 +18,15 @@ import { regenAll } from '../../../src/archive/maintenance/regen.js';
 import { quoteIdentifier } from '../../../src/db/schema.js';
 import { silentLogger } from '../../../src/logging/logger.js';
 import { CORPUS_SKIP } from '../../support/corpus.js';
-import { count, deviceFiles, openTestArchive, rowFiles, studyFiles, tempServerDir } from './support.js';
+import {
+  count,
+  deviceFiles,
+  openTestArchive,
+  rowFiles,
+  sqliteOf,
+  studyFiles,
+  tempServerDir,
+} from './support.js';
 
 const log = silentLogger;
 
@@ -31,7 +39,7 @@ function column(
   const index = archive.index!;
   const m = index.schema.levels[level]!;
   const q = (n: string) => quoteIdentifier('sqlite', n);
-  return index.driver
+  return sqliteOf(archive)
     .allSync<{ v: string }>(`SELECT ${q(m.key.column)} AS v FROM ${q(m.table)} WHERE ${sql}`, params)
     .map((r) => r.v);
 }
@@ -53,7 +61,7 @@ describe('deleting from the archive', { skip: CORPUS_SKIP }, () => {
   beforeEach(async () => {
     // A fresh archive with the whole corpus study for each case.
     rmSync(join(dir, 'data'), { recursive: true, force: true });
-    archive = openTestArchive(dir);
+    archive = await openTestArchive(dir);
     const drop = join(dir, 'drop');
     for (const f of all) {
       const to = join(drop, basename(dirname(dirname(f))), basename(dirname(f)), basename(f));

@@ -24,7 +24,15 @@ import { ImplicitVRLittleEndian } from '../../../src/dicom/transfer-syntax.js';
 import { writeDataset } from '../../../src/dicom/writer.js';
 import { silentLogger } from '../../../src/logging/logger.js';
 import { CORPUS_SKIP, corpusPath } from '../../support/corpus.js';
-import { count, deviceFiles, openTestArchive, rowFiles, studyFiles, tempServerDir } from './support.js';
+import {
+  count,
+  deviceFiles,
+  openTestArchive,
+  rowFiles,
+  sqliteOf,
+  studyFiles,
+  tempServerDir,
+} from './support.js';
 
 const log = silentLogger;
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
@@ -32,9 +40,9 @@ const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('
 describe('adding files', { skip: CORPUS_SKIP }, () => {
   let dir: string;
   let archive: Archive;
-  before(() => {
+  before(async () => {
     dir = tempServerDir('cq-import-');
-    archive = openTestArchive(dir);
+    archive = await openTestArchive(dir);
   });
   after(async () => {
     await archive.close();
@@ -54,7 +62,7 @@ describe('adding files', { skip: CORPUS_SKIP }, () => {
     assert.equal(copy.dataset.string('SOPInstanceUID'), orig.dataset.string('SOPInstanceUID'));
     assert.ok(copy.dataset.bytes('PixelData')!.equals(orig.dataset.bytes('PixelData')!));
     assert.equal(copy.transferSyntax.uid, orig.transferSyntax.uid);
-    const row = archive.index!.driver.getSync<{ p: string }>(
+    const row = sqliteOf(archive).getSync<{ p: string }>(
       'SELECT ImagePat AS p FROM DICOMImages WHERE SOPInstanc = ?',
       [added.sopInstanceUid],
     );

@@ -18,6 +18,7 @@ import {
   findAll,
   openTestArchive,
   rowFiles,
+  sqliteOf,
   studyFiles,
   tempServerDir,
 } from './support.js';
@@ -84,7 +85,7 @@ describe('regen', { skip: CORPUS_SKIP }, () => {
     for (const f of ['conquest.db3', 'conquest.db3-wal', 'conquest.db3-shm'])
       rmSync(join(dir, 'data', 'dbase', f), { force: true });
 
-    const archive = openTestArchive(dir);
+    const archive = await openTestArchive(dir);
     const { log, lines } = collectingLog();
     try {
       assert.equal(count(archive, 'Image'), 0);
@@ -109,7 +110,7 @@ describe('regen', { skip: CORPUS_SKIP }, () => {
   });
 
   it('skips non-DICOM names quietly and reports an unreadable DICOM file, then goes on', async () => {
-    const archive = openTestArchive(dir);
+    const archive = await openTestArchive(dir);
     const mag0 = archive.devices[0]!;
     mkdirSync(join(mag0, 'junk'), { recursive: true });
     writeFileSync(join(mag0, 'junk', 'notes.txt'), 'not an image');
@@ -135,11 +136,11 @@ describe('regen', { skip: CORPUS_SKIP }, () => {
   });
 
   it('--regendir and --regenfile add back what a device holds, leaving other rows alone', async () => {
-    const archive = openTestArchive(dir);
+    const archive = await openTestArchive(dir);
     try {
       const index = archive.index!;
       const image = quoteIdentifier('sqlite', index.schema.levels.Image!.table);
-      index.driver.runSync(`DELETE FROM ${image}`);
+      sqliteOf(archive).runSync(`DELETE FROM ${image}`);
       archive.indexer!.clearCache();
       const r = await regenDir(archive, 'MAG0', 'PAT002', { log: silentLogger });
       assert.equal(r.indexed, studyFiles('PAT002').length);

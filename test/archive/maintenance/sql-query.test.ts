@@ -56,7 +56,7 @@ describe('--query on the index', () => {
   let archive: Archive;
   before(async () => {
     dir = tempServerDir('cq-sqlquery-');
-    archive = openTestArchive(dir);
+    archive = await openTestArchive(dir);
     for (const [id, name] of [
       ['Q1', 'ALPHA^A'],
       ['Q2', 'BETA^B'],

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { type Archive, openArchive } from '../../../src/archive/archive.js';
 import { loadConfig } from '../../../src/config/config.js';
 import { quoteIdentifier } from '../../../src/db/schema.js';
+import { SqliteDriver } from '../../../src/db/sqlite.js';
 import { Dataset } from '../../../src/dicom/dataset.js';
 import { silentLogger } from '../../../src/logging/logger.js';
 import { DicomClient } from '../../../src/net/client.js';
@@ -20,7 +21,7 @@ export function tempServerDir(prefix: string): string {
   return dir;
 }
 
-export function openTestArchive(dir: string): Archive {
+export function openTestArchive(dir: string): Promise<Archive> {
   return openArchive(loadConfig(dir, { writeDefaults: false }), { log: silentLogger });
 }
 
@@ -51,12 +52,19 @@ export function deviceFiles(archive: Archive): string[] {
   return out.sort();
 }
 
+/** The SQLite driver of a test archive (its synchronous calls keep the checks short). */
+export function sqliteOf(archive: Archive): SqliteDriver {
+  const driver = archive.index?.driver;
+  if (!(driver instanceof SqliteDriver)) throw new Error('this test archive has no SQLite index');
+  return driver;
+}
+
 /** Every image row's file, resolved. */
 export function rowFiles(archive: Archive): string[] {
   const index = archive.index!;
   const image = index.schema.levels.Image!;
   const q = (n: string) => quoteIdentifier('sqlite', n);
-  const rows = index.driver.allSync<{ d: string; f: string }>(
+  const rows = sqliteOf(archive).allSync<{ d: string; f: string }>(
     `SELECT ${q('DeviceName')} AS d, ${q('ObjectFile')} AS f FROM ${q(image.table)}`,
   );
   return rows.map((r) => resolve(archive.devices[Number(r.d.slice(3))]!, r.f)).sort();
@@ -65,7 +73,7 @@ export function rowFiles(archive: Archive): string[] {
 export function count(archive: Archive, level: 'Patient' | 'Study' | 'Series' | 'Image'): number {
   const index = archive.index!;
   const table = quoteIdentifier('sqlite', index.schema.levels[level]!.table);
-  return Number(index.driver.getSync<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`)!.n);
+  return Number(sqliteOf(archive).getSync<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`)!.n);
 }
 
 /** C-FIND at a level (PATIENT in Patient Root, others in Study Root); each answer a `tag=value` line, sorted. */

@@ -1,0 +1,98 @@
+/**
+ * What tables and columns a database has, per dialect, and our bookkeeping table CQTS_META (key/value:
+ * `schema_fingerprint`, `schema_version`), written the same way on every dialect. Names come back in lower
+ * case: PostgreSQL folds them, MySQL and SQLite compare them case-insensitively.
+ */
+import type { DbExecutor } from './driver.js';
+import { type DicomSchema, quoteIdentifier } from './schema.js';
+
+export const META_TABLE = 'CQTS_META';
+
+/** Lower-case names of the tables in the database (for SQLite: the file; otherwise the current schema/database). */
+export async function listTables(db: DbExecutor): Promise<Set<string>> {
+  const sql =
+    db.dialect === 'sqlite'
+      ? "SELECT name AS n FROM sqlite_master WHERE type = 'table'"
+      : db.dialect === 'postgres'
+        ? 'SELECT table_name AS n FROM information_schema.tables WHERE table_schema = current_schema()'
+        : 'SELECT table_name AS n FROM information_schema.tables WHERE table_schema = DATABASE()';
+  const rows = await db.all<{ n?: string; N?: string; TABLE_NAME?: string }>(sql);
+  return new Set(rows.map((r) => String(r.n ?? r.N ?? r.TABLE_NAME ?? '').toLowerCase()));
+}
+
+/** Lower-case column names of one table. */
+export async function listColumns(db: DbExecutor, table: string): Promise<string[]> {
+  if (db.dialect === 'sqlite') {
+    const rows = await db.all<{ name: string }>(`PRAGMA table_info(${quoteIdentifier('sqlite', table)})`);
+    return rows.map((r) => r.name.toLowerCase());
+  }
+  const sql =
+    db.dialect === 'postgres'
+      ? 'SELECT column_name AS n FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?'
+      : 'SELECT column_name AS n FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ?';
+  const rows = await db.all<{ n?: string; N?: string; COLUMN_NAME?: string }>(sql, [
+    db.dialect === 'postgres' ? table.toLowerCase() : table,
+  ]);
+  return rows.map((r) => String(r.n ?? r.N ?? r.COLUMN_NAME ?? '').toLowerCase());
+}
+
+/** Per table of the layout: what is missing or extra ('' entries omitted); tables absent are listed too. */
+export async function tableProblems(db: DbExecutor, schema: DicomSchema): Promise<string[]> {
+  const existing = await listTables(db);
+  const problems: string[] = [];
+  for (const t of schema.tables) {
+    if (!existing.has(t.name.toLowerCase())) {
+      problems.push(`table ${t.name} is missing`);
+      continue;
+    }
+    const cols = await listColumns(db, t.name);
+    const missing = t.columns.filter((c) => !cols.includes(c.name.toLowerCase())).map((c) => c.name);
+    const extra = cols.filter((c) => !t.columns.some((x) => x.name.toLowerCase() === c));
+    if (missing.length)
+      problems.push(`table ${t.name} lacks column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+    if (extra.length)
+      problems.push(
+        `table ${t.name} has column${extra.length > 1 ? 's' : ''} ${extra.join(', ')} that dicom.sql does not list`,
+      );
+  }
+  return problems;
+}
+
+function metaNames(db: DbExecutor): { t: string; k: string; v: string } {
+  const q = (n: string) => quoteIdentifier(db.dialect, n);
+  return { t: q(META_TABLE), k: q('key'), v: q('value') };
+}
+
+export async function createMetaTable(db: DbExecutor): Promise<void> {
+  const { t, k, v } = metaNames(db);
+  await db.run(`CREATE TABLE IF NOT EXISTS ${t} (${k} varchar(64) PRIMARY KEY NOT NULL, ${v} varchar(255))`);
+}
+
+export async function readMeta(db: DbExecutor, key: string): Promise<string | undefined> {
+  const { t, k, v } = metaNames(db);
+  const row = await db.get<{ x: unknown }>(`SELECT ${v} AS x FROM ${t} WHERE ${k} = ?`, [key]);
+  return row?.x === undefined || row.x === null ? undefined : String(row.x);
+}
+
+/** Sets a CQTS_META entry (delete + insert: the same SQL on every dialect). */
+export async function writeMeta(db: DbExecutor, key: string, value: string): Promise<void> {
+  const { t, k, v } = metaNames(db);
+  await db.run(`DELETE FROM ${t} WHERE ${k} = ?`, [key]);
+  await db.run(`INSERT INTO ${t} (${k}, ${v}) VALUES (?, ?)`, [key, value]);
+}
+
+/**
+ * An error from CREATE TABLE / CREATE INDEX saying the object exists: another server made it at the same
+ * moment (Conquest ignores these errors as well).
+ */
+export function isAlreadyExists(e: unknown): boolean {
+  const err = e as { code?: string; errno?: number; message?: string } | undefined;
+  return (
+    err?.code === '42P07' || // PostgreSQL duplicate_table (also indices)
+    err?.code === '42710' || // duplicate_object
+    err?.code === '23505' || // unique violation on pg_type when two sessions create one table
+    err?.code === 'ER_TABLE_EXISTS_ERROR' ||
+    err?.code === 'ER_DUP_KEYNAME' ||
+    /already exists/i.test(err?.message ?? '')
+  );
+}
