@@ -3,7 +3,7 @@
  * acrnema.map, dgatesop.lst — written with Conquest's first-install defaults when missing). Nothing
  * else in the program reads configuration files.
  */
-import { type Archive, openArchive } from './archive/archive.js';
+import { type Archive, openArchive, removeReplaced } from './archive/archive.js';
 import { type CompressionMode, parseCompressionMode } from './codecs/modes.js';
 import { type LoadedConfig, loadConfig } from './config/config.js';
 import { handleServerCommand, operatorConsoleAddresses } from './control/console.js';
@@ -18,6 +18,7 @@ import { incomingFolders, watchIncoming } from './services/incoming-folder.js';
 import { getScp, moveScp } from './services/retrieve-scp.js';
 import { type StoredObject, storageScp } from './services/storage-scp.js';
 import { verificationScp } from './services/verification-scp.js';
+import { deviceFoldersOf } from './storage/device-names.js';
 
 export interface ServerOptions {
   /** The working directory with the configuration files (-w). */
@@ -209,7 +210,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const retrieve = {
       schema: index.schema,
       db: index.driver,
-      devices: server.magDevices,
+      // Every device kind: rows on MAGn.Archiving, MIRRORn, CACHEn.j.c and JUKEBOXj.c are retrieved too.
+      devices: deviceFoldersOf(server),
       aeTitle,
       // Conquest: 1 reads 5 slices ahead, a higher number that many, 0 none.
       readAhead: server.enableReadAheadThread === 1 ? 5 : Math.max(0, server.enableReadAheadThread),
@@ -256,7 +258,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         incomingMode: incomingModes(server.incomingCompression, server.lossyQuality, log),
       },
       async (o: StoredObject) => {
-        if (indexer) await indexer.index({ header: o.header, path: o.path });
+        if (indexer) removeReplaced(await indexer.index({ header: o.header, path: o.path }), o.path, log);
         counters.stored++;
         counters.storedBytes += o.bytes;
       },

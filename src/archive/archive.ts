@@ -3,8 +3,8 @@
  * MAG devices with the file-naming rules. The server and the dgate commands that run without a server
  * (regen, delete, add a file...) open it the same way, so that both see and write the same archive.
  */
-import { existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { LoadedConfig } from '../config/config.js';
 import { DicomSql, defaultDicomSqlText } from '../db/dicom-sql.js';
 import { type IndexConnection, type OpenedIndex, openIndexDatabase } from '../db/open-index.js';
@@ -16,7 +16,7 @@ import { FileNameSyntaxError, parseFileNameSyntax } from '../storage/file-names.
 import { MemoryObjectLocator, type ObjectLocator, ObjectStore } from '../storage/object-store.js';
 import { PlacementJournal } from '../storage/placement-journal.js';
 import { IndexObjectLocator } from './db-locator.js';
-import { ArchiveIndexer } from './indexer.js';
+import { ArchiveIndexer, type IndexResult } from './indexer.js';
 
 export interface Archive {
   readonly config: LoadedConfig;
@@ -223,4 +223,19 @@ function admitter(index: OpenedIndex, locator: IndexObjectLocator): (header: Dat
     }
     locator.known(uid, text(row.d), text(row.f));
   };
+}
+
+/**
+ * After a store: the file another server sharing the database had placed for the same instance (under its
+ * own name, at the same moment) is no longer named by the index and goes. Never the file just stored.
+ */
+export function removeReplaced(result: IndexResult, stored: string, log: Logger): void {
+  const old = result.replacedFile;
+  if (!old || resolve(old) === resolve(stored)) return;
+  try {
+    rmSync(old, { force: true });
+    log.info(`removed ${old}: the index now names ${stored} for ${result.sopInstanceUid}`);
+  } catch (e) {
+    log.warn(`could not remove the earlier copy ${old}: ${(e as Error).message}`);
+  }
 }

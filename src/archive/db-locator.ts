@@ -12,9 +12,10 @@
  * transaction the row is not yet visible, and a second copy of the same instance arriving then must still
  * replace the same file. Entries go when the map exceeds its limit (oldest first); by then they are indexed.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { type DbExecutor, isSyncReader, type SqlParams, type SqlRow, type SyncReader } from '../db/driver.js';
 import { type DicomSchema, quoteIdentifier } from '../db/schema.js';
+import { asDeviceFolders, objectFilePath } from '../storage/device-names.js';
 import type { ObjectLocator } from '../storage/object-store.js';
 
 export class IndexObjectLocator implements ObjectLocator {
@@ -60,10 +61,12 @@ export class IndexObjectLocator implements ObjectLocator {
     while (this.recent.size > this.recentLimit) this.recent.delete(this.recent.keys().next().value as string);
   }
 
-  /** MAGn + relative file → absolute path; undefined for a device this server does not have. */
+  /**
+   * DeviceName + relative file → absolute path; undefined for a device this server does not have. Only MAG
+   * folders on purpose: a re-stored `MAGn.Archiving` instance replaces its file in MAGn, while an instance
+   * whose row says JUKEBOX, CACHE or MIRROR gets a new file on a MAG device, as Conquest does.
+   */
   devicePath(device: string, file: string): string | undefined {
-    const m = /^MAG(\d+)$/i.exec(device.trim());
-    const folder = m ? this.devices[Number(m[1])] : undefined;
-    return folder === undefined ? undefined : join(folder, file);
+    return objectFilePath(device, file, asDeviceFolders(this.devices));
   }
 }

@@ -48,6 +48,7 @@ import {
 } from '../db/schema.js';
 import type { Dataset } from '../dicom/dataset.js';
 import type { Logger } from '../logging/logger.js';
+import { asDeviceFolders, objectFilePath } from '../storage/device-names.js';
 
 const PATIENT_ID = 0x00100020;
 const PATIENT_NAME = 0x00100010;
@@ -208,6 +209,12 @@ export interface IndexResult {
   readonly patientId: string;
   /** The image row was new (false: an existing row was updated). */
   readonly added: boolean;
+  /**
+   * The file the image row named before this update, when it was another one (absolute; undefined when the
+   * same, or on a device this server does not have). Another server sharing the database stored the same
+   * instance at the same moment under its own file name: the caller that stored the new file removes it.
+   */
+  readonly replacedFile?: string;
   /** Upper-level rows not written because the cache knew them. */
   readonly cached: number;
 }
@@ -423,6 +430,12 @@ export class ArchiveIndexer {
     throw new IndexError(`${abs} is not on a MAG device`);
   }
 
+  /** DeviceName + ObjectFile → absolute path (MAG folders only, as the locator); undefined elsewhere. */
+  private devicePath(device: string, file: string): string | undefined {
+    const path = objectFilePath(device, file, asDeviceFolders(this.devices));
+    return path === undefined ? undefined : resolve(path);
+  }
+
   private accessTime(): number {
     const s = Math.floor((this.options.now ?? Date.now)() / 1000);
     return s - (s % 32);
@@ -479,6 +492,7 @@ export class ArchiveIndexer {
 
     const sop = value(this.levels.Image.key);
     let added = false;
+    let replacedFile: string | undefined;
     let cached = 0;
     const useCache = this.options.cache ?? true;
     for (const name of LEVELS_BOTTOM_UP) {
@@ -493,7 +507,10 @@ export class ArchiveIndexer {
       if (name === 'Image') {
         row.columns.push('ObjectFile', 'DeviceName');
         row.values.push(where.file, where.device);
-        added = await this.upsert(tx, row, patientId);
+        const before: { device?: string; file?: string } = {};
+        added = await this.upsert(tx, row, patientId, before);
+        if (!added && before.file && (before.file !== where.file || before.device !== where.device))
+          replacedFile = this.devicePath(before.device ?? '', before.file);
         continue;
       }
       const cacheKey = `${name}\u0000${row.key}`;
@@ -510,7 +527,7 @@ export class ArchiveIndexer {
       this.stats.upperWrites++;
       if (useCache) local.set(cacheKey, hash);
     }
-    return { sopInstanceUid: sop, patientId, added, cached };
+    return { sopInstanceUid: sop, patientId, added, cached, ...(replacedFile ? { replacedFile } : {}) };
   }
 
   private buildRow(m: LevelMapping, value: (t: IndexedTag) => string, modality: string): LevelRow {
@@ -548,7 +565,13 @@ export class ArchiveIndexer {
    * update. Two servers inserting the same patient at once: the second one's insert waits for the first's
    * commit, does nothing, and updates. This needs the primary keys dicom.sql's tables are made with.
    */
-  private async upsert(tx: DbExecutor, row: LevelRow, patientId: string): Promise<boolean> {
+  private async upsert(
+    tx: DbExecutor,
+    row: LevelRow,
+    patientId: string,
+    /** For image rows: filled with the DeviceName and ObjectFile the row had. */
+    before?: { device?: string; file?: string },
+  ): Promise<boolean> {
     const m = row.mapping;
     const q = this.q;
     const table = q(m.table);
@@ -570,6 +593,7 @@ export class ArchiveIndexer {
     const pidCol =
       this.options.allowEmptyPatientID && m.level === 'Study' ? m.byTag.get(PATIENT_ID)?.column : undefined;
     if (pidCol && !wanted.includes(pidCol)) wanted.push(pidCol);
+    if (before) wanted.push('ObjectFile', 'DeviceName');
     const existing = await tx.get<Record<string, unknown>>(
       `SELECT ${wanted.map((c, i) => `${q(c)} AS c${i}`).join(', ')} FROM ${table} WHERE ${keyCol} = ?${shared ? ' FOR UPDATE' : ''}`,
       [row.key],
@@ -589,6 +613,10 @@ export class ArchiveIndexer {
       const v = existing[`c${wanted.indexOf(c)}`];
       return v === null || v === undefined ? '' : String(v).trimEnd();
     };
+    if (before) {
+      before.file = old('ObjectFile');
+      before.device = old('DeviceName');
+    }
     if (m.link && row.link !== '') {
       const was = old(m.link.column);
       if (was !== '' && was.toLowerCase() !== row.link.toLowerCase())

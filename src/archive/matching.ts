@@ -76,14 +76,14 @@ function or(parts: SqlFragment[]): SqlFragment {
  * one (exact `=`, accents kept, as SQLite and PostgreSQL compare), so there the case is folded explicitly.
  */
 function like(dialect: SqlDialect, col: string): string {
-  const escape = `ESCAPE '${LIKE_ESCAPE}'`;
+  const esc = `ESCAPE '${LIKE_ESCAPE}'`;
   switch (dialect) {
     case 'postgres':
-      return `${col} ILIKE ${PARAM} ${escape}`;
+      return `${col} ILIKE ${PARAM} ${esc}`;
     case 'mysql':
-      return `UPPER(${col}) LIKE UPPER(${PARAM}) ${escape}`;
+      return `UPPER(${col}) LIKE UPPER(${PARAM}) ${esc}`;
     default:
-      return `${col} LIKE ${PARAM} ${escape}`;
+      return `${col} LIKE ${PARAM} ${esc}`;
   }
 }
 
@@ -100,13 +100,7 @@ function multiComponent(col: string, v: string, dialect: SqlDialect): SqlFragmen
   const l = like(dialect, col);
   if (hasWildcard(v)) return frag(l, likePattern(v));
   const e = escapeLike(v);
-  return frag(
-    `(${col} = ${PARAM} OR ${l} OR ${l} OR ${l})`,
-    v,
-    `${e}\\%`,
-    `%\\${e}\\%`,
-    `%\\${e}`,
-  );
+  return frag(`(${col} = ${PARAM} OR ${l} OR ${l} OR ${l})`, v, `${e}\\%`, `%\\${e}\\%`, `%\\${e}`);
 }
 
 export interface MatchOptions {

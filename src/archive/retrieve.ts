@@ -3,10 +3,17 @@
  * unique keys at its level and above (PatientID, StudyInstanceUID, SeriesInstanceUID, SOPInstanceUID;
  * lists of UIDs allowed), located through the index. Values are always parameters.
  */
-import { join } from 'node:path';
 import type { DbExecutor } from '../db/driver.js';
 import { type DicomSchema, quoteIdentifier } from '../db/schema.js';
 import type { Dataset } from '../dicom/dataset.js';
+import {
+  asDeviceFolders,
+  type DeviceFolders,
+  fileExists,
+  locateObjectFile,
+  objectFileIn,
+  objectFilePath,
+} from '../storage/device-names.js';
 import { QueryError, type QueryLevel, type QueryModel } from './query.js';
 
 export interface RetrieveItem {
@@ -37,11 +44,14 @@ export const RETRIEVE_MODELS: ReadonlyMap<string, QueryModel> = new Map([
   ['1.2.826.0.1.3680043.2.135.1066.5.1.4.1.2.3.2', 'PATIENTSTUDYONLY'],
 ]);
 
-/** The stored objects a retrieve identifier names, in series and instance order. */
+/**
+ * The stored objects a retrieve identifier names, in series and instance order. `devices` are the MAG
+ * folders, or all device folders (then rows on MIRROR, CACHE and JUKEBOX devices are found too).
+ */
 export async function selectForRetrieve(
   schema: DicomSchema,
   db: DbExecutor,
-  devices: readonly string[],
+  devices: readonly string[] | DeviceFolders,
   model: QueryModel,
   identifier: Dataset,
 ): Promise<RetrieveItem[]> {
@@ -89,12 +99,20 @@ export async function selectForRetrieve(
     `JOIN ${q(study.table)} s ON s.${q(study.key.column)} = e.${q(series.link!.column)} ` +
     `WHERE ${conditions.join(' AND ')} ORDER BY e.${q(series.key.column)}, i.${q(image.key.column)}`;
   const rows = await db.all<{ sop: string; file: string; device: string }>(sql, params);
-  return rows.map((r) => ({ sopInstanceUid: r.sop, path: devicePath(devices, r.device, r.file) }));
+  const folders = asDeviceFolders(devices);
+  return rows.map((r) => ({ sopInstanceUid: r.sop, path: devicePath(folders, r.device, r.file) }));
 }
 
-/** ObjectFile is relative to its device (DeviceName MAGn). */
-function devicePath(devices: readonly string[], device: string, file: string): string {
-  const n = /^MAG(\d+)$/i.exec(device ?? '');
-  const root = devices[n ? Number(n[1]) : 0] ?? devices[0] ?? '.';
-  return join(root, file.replace(/\\/g, '/'));
+/**
+ * ObjectFile is relative to its device: the file where Conquest's FindPhysicalDevice finds it (MAG0.Archiving
+ * in MAG0, JUKEBOX1.2 on the CD or still in its cache...), else where the row says, else (a device name this
+ * server does not know) in MAG0.
+ */
+function devicePath(folders: DeviceFolders, device: string, file: string): string {
+  const name = device ?? '';
+  return (
+    locateObjectFile(name, file, folders, fileExists) ??
+    objectFilePath(name, file, folders) ??
+    objectFileIn(folders.mag[0] ?? '.', file)
+  );
 }

@@ -12,6 +12,7 @@ Usage:
           [-i|-r|-arDEV[,dir]]   Init | init and regenerate DB | regen a single device (or dir)
           [-d|-m|-k]             List (-d) devices (-m) AE map (-k) DICOM.SQL
           [-t|-o]                Test console | test database
+          [-esap d u p]          Make database d and login u (password p) with admin password sap
           [-f<p|t|s|i>ID]        Delete DB rows of patient, study, series, image (files stay)
           [-f<e|d|z>file]        Enter/delete DB of file, zap server file
           [-faFILE<,ID>]         Add file to server <optionally change PATID>
@@ -21,6 +22,12 @@ Usage:
           [-jd|-jc#,FILE]        JPEG de-/compress# FILE
           [-j*##|-j-##,FILE]     Recompress FILE to ##
           [-frDEVICE,DIR]        Regen single directory DIR on DEVICE
+          [-as#,N|-amFROM,TO]    Select #KB to archive of MAGN | move device data
+          [-au|-aeFROM,TO]       Undo select for archiving | rename device
+          [-av|-atDEVICE]        Verify mirror disk | test read files for DEVICE
+          [-abJUKEBOX1.2,N]      Make cacheset to burn JUKEBOX1, CD2 from MAGN
+          [-acJUKEBOX1.2]        Verify JUKEBOX1, CD2 against cacheset
+          [-adJUKEBOX1.2]        Verify and delete cacheset for JUKEBOX1, CD2
           [-gSERVER,DATE]        Grab images from SERVER of date not on here
                                  Otherwise: run as server (writes first-install defaults when missing)
 
@@ -55,6 +62,19 @@ Maintenance options:
   --regenfile:file               Re-enter given file in database
   --quit:                        Stop the server
   --safequit:                    Stop the server when not active
+
+Archival options:
+  --renamedevice:from,to           Rename device in database
+  --verifymirrordisk:device        Verify mirror disk for selected device
+  --testimages:device              Test read all images on device
+  --movedatatodevice:to,from       Move patients from one device to another
+  --moveseriestodevice:to,from     Move series from one device to another
+  --selectlruforarchival:kb,device Step 1 for archival: to device.Archiving
+  --selectseriestomove:device,age,kb  Step 1 for archival: to device.Archiving
+  --preparebunchforburning:to,from Step 2 for archival: moves to cache
+  --deletebunchafterburning:deviceto  Step 3 for archival: deletes from cache
+  --comparebunchafterburning:deviceto Part step 3 - compare jukebox to cache
+  --restoremagflags:               Undo archival so far
 
 Logging options:
   --debuglog_on:file             Start debug logging
@@ -97,6 +117,8 @@ Communication options:
 Test options:
   --genuid:                      Generate an UID
   --checksum:string              Give checksum of string
+  --clonedb:AE                   Clone db from server for testing
+  --make_database:sap,d,u,p      Make the index database and login (what -esap d u p runs)
 
 Conversion options:
   --count_frames:file            Report # frames in DICOM file

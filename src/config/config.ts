@@ -146,7 +146,13 @@ export const SCALAR_KEYS = {
   webReadOnly: bool(WEB, 'WEBReadOnly', false, 'Web users cannot write anything.'),
   tempDir: path(WEB, 'TempDir', '', 'Folder for temporary files of the CGI web interface.'),
 
-  sqlHost: str(DB, 'SQLHost', 'localhost', 'Host of the SQL server (PostgreSQL and MySQL only).'),
+  sqlHost: str(
+    DB,
+    'SQLHost',
+    'localhost',
+    'Host of the SQL server (PostgreSQL and MySQL only); Conquest TS also takes host:port.',
+    USED,
+  ),
   sqlServer: str(
     DB,
     'SQLServer',
@@ -154,10 +160,10 @@ export const SCALAR_KEYS = {
     'SQLite: database file; built-in dBase III driver: folder of the DBF files; MySQL/PostgreSQL: database name; empty: NULL driver (no database).',
     USED,
   ),
-  username: str(DB, 'Username', '', 'Database user name.'),
-  password: str(DB, 'Password', '', 'Database password.'),
-  postgres: bool(DB, 'Postgres', false, 'Use the PostgreSQL driver.'),
-  mySQL: bool(DB, 'MySQL', false, 'Use the MySQL/MariaDB driver.'),
+  username: str(DB, 'Username', '', 'Database user name.', USED),
+  password: str(DB, 'Password', '', 'Database password.', USED),
+  postgres: bool(DB, 'Postgres', false, 'Use the PostgreSQL driver.', USED),
+  mySQL: bool(DB, 'MySQL', false, 'Use the MySQL/MariaDB driver.', USED),
   sqLite: bool(DB, 'SQLite', true, 'Use the built-in SQLite driver.', USED),
   sqLiteStartup: str(
     DB,
@@ -170,13 +176,15 @@ export const SCALAR_KEYS = {
     DB,
     'DoubleBackSlashToDB',
     false,
-    'Double backslashes in SQL strings (must be 1 for MySQL and PostgreSQL).',
+    'Accepted; no effect: values always travel as bound parameters, so no escaping is needed (Conquest: double backslashes in SQL strings).',
+    USED,
   ),
   useEscapeStringConstants: bool(
     DB,
     'UseEscapeStringConstants',
     false,
-    'Prefix SQL strings with E when they contain escapes (1 for recent PostgreSQL).',
+    'Accepted; no effect: values always travel as bound parameters (Conquest: E-prefixed PostgreSQL strings).',
+    USED,
   ),
   utf8ToDB: bool(DB, 'UTF8ToDB', false, 'Convert strings to UTF-8 for the database.'),
   utf8FromDB: bool(
@@ -333,7 +341,13 @@ export const SCALAR_KEYS = {
     'Compression of images received over DICOM (also vX: do not store); SERVER~xx overrides it.',
     USED,
   ),
-  archiveCompression: str(CMP, 'ArchiveCompression', 'as', 'Compression of images prepared for archival.'),
+  archiveCompression: str(
+    CMP,
+    'ArchiveCompression',
+    'as',
+    'Compression of images prepared for archival (dgate -as).',
+    USED,
+  ),
   lossyQuality: num(
     CMP,
     'LossyQuality',
@@ -394,6 +408,7 @@ export const SCALAR_KEYS = {
     'LRUSort',
     '',
     'Order of deletion/archival: "" (first entered), StudyDate, PatientBir or AccessTime.',
+    USED,
   ),
 
   workListMode: num(
@@ -637,21 +652,21 @@ export const KEY_FAMILIES: readonly ConfigKeyFamily[] = Object.freeze([
     default: '0, none',
     group: DISK,
     meaning: 'Mirror folder of each MAG device (ServerConfig.mirrorDevices; "" for none).',
-    status: NOT_YET,
+    status: 'used',
   },
   {
     key: 'CACHEDevices, CACHEDevice0..N',
     default: '0, none',
     group: DISK,
     meaning: 'Cache folders for jukebox archival, with two %d fields (ServerConfig.cacheDevices).',
-    status: NOT_YET,
+    status: 'used',
   },
   {
     key: 'JUKEBOXDevices, JUKEBOXDevice0..N',
     default: '0, none',
     group: DISK,
     meaning: 'Jukebox folders, with one %d field (ServerConfig.jukeboxDevices).',
-    status: NOT_YET,
+    status: 'used',
   },
   {
     key: 'VirtualServerFor0..9',

@@ -10,6 +10,7 @@
  * Commands load their modules on first use: a one-file command must not pay for loading the server
  * (process start-up is most of a header dump's time). The tables are per area (tables/*.ts).
  */
+import { ARCHIVAL_COMMANDS } from './tables/archival.js';
 import { ARCHIVE_COMMANDS } from './tables/archive.js';
 import { BASIC_COMMANDS } from './tables/basic.js';
 import { CODEC_COMMANDS } from './tables/codec.js';
@@ -25,6 +26,7 @@ export type { CommandEntry, CommandPlace, CommandRun, CommandTable, SwitchComman
 const TABLES: readonly CommandTable[] = [
   BASIC_COMMANDS,
   ARCHIVE_COMMANDS,
+  ARCHIVAL_COMMANDS,
   QUERY_COMMANDS,
   CONFIG_COMMANDS,
   SERVER_COMMANDS,

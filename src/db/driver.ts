@@ -44,6 +44,8 @@ export class DatabaseUnavailableError extends Error {
     message: string,
     readonly retryable: boolean,
     readonly code?: string,
+    /** No connection could be had: the statement was never sent. */
+    readonly beforeSending?: boolean,
   ) {
     super(message);
   }

@@ -74,11 +74,17 @@ export async function readMeta(db: DbExecutor, key: string): Promise<string | un
   return row?.x === undefined || row.x === null ? undefined : String(row.x);
 }
 
-/** Sets a CQTS_META entry (delete + insert: the same SQL on every dialect). */
+/**
+ * Sets a CQTS_META entry in one statement, so that servers starting together on a new database do not
+ * trip over each other's insert.
+ */
 export async function writeMeta(db: DbExecutor, key: string, value: string): Promise<void> {
   const { t, k, v } = metaNames(db);
-  await db.run(`DELETE FROM ${t} WHERE ${k} = ?`, [key]);
-  await db.run(`INSERT INTO ${t} (${k}, ${v}) VALUES (?, ?)`, [key, value]);
+  const upsert =
+    db.dialect === 'mysql'
+      ? `INSERT INTO ${t} (${k}, ${v}) VALUES (?, ?) ON DUPLICATE KEY UPDATE ${v} = VALUES(${v})`
+      : `INSERT INTO ${t} (${k}, ${v}) VALUES (?, ?) ON CONFLICT (${k}) DO UPDATE SET ${v} = excluded.${v}`;
+  await db.run(upsert, [key, value]);
 }
 
 /**

@@ -21,6 +21,8 @@ import {
   type TransactionOptions,
 } from './driver.js';
 import { type NetworkDatabaseOptions, splitHost } from './postgres.js';
+import { withReconnect } from './reconnect.js';
+import { isReadOnlyStatement } from './sql-text.js';
 
 interface MysqlError extends Error {
   code?: string;
@@ -101,15 +103,21 @@ export class MysqlDriver implements DbDriver {
   }
 
   async run(sql: string, params: SqlParams = []): Promise<RunResult> {
-    return { changes: MysqlDriver.changes(await this.query(this.pool, sql, params)) };
+    const r = await this.pooled(sql, params);
+    return { changes: MysqlDriver.changes(r) };
   }
 
   async all<T extends SqlRow = SqlRow>(sql: string, params: SqlParams = []): Promise<T[]> {
-    return MysqlDriver.rows<T>(await this.query(this.pool, sql, params));
+    return MysqlDriver.rows<T>(await this.pooled(sql, params));
   }
 
   async get<T extends SqlRow = SqlRow>(sql: string, params: SqlParams = []): Promise<T | undefined> {
-    return MysqlDriver.rows<T>(await this.query(this.pool, sql, params))[0];
+    return MysqlDriver.rows<T>(await this.pooled(sql, params))[0];
+  }
+
+  /** A statement on any pooled connection; reads are sent again while the server restarts. */
+  private pooled(sql: string, params: SqlParams): Promise<unknown> {
+    return withReconnect(() => this.query(this.pool, sql, params), isReadOnlyStatement(sql));
   }
 
   async transaction<T>(fn: (tx: DbExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
@@ -164,7 +172,12 @@ export class MysqlDriver implements DbDriver {
         code,
       );
     if (code && RETRYABLE_CODES.has(code) && code !== 'ER_LOCK_DEADLOCK' && code !== 'ER_LOCK_WAIT_TIMEOUT')
-      return new DatabaseUnavailableError(`${this.target}: cannot reach the server (${message})`, true, code);
+      return new DatabaseUnavailableError(
+        `${this.target}: cannot reach the server (${message})`,
+        true,
+        code,
+        code === 'ECONNREFUSED' || code === 'ER_CON_COUNT_ERROR',
+      );
     return e;
   }
 

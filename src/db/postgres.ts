@@ -23,7 +23,8 @@ import {
   type SqlRow,
   type TransactionOptions,
 } from './driver.js';
-import { toNumberedParameters } from './sql-text.js';
+import { withReconnect } from './reconnect.js';
+import { isReadOnlyStatement, toNumberedParameters } from './sql-text.js';
 
 export interface NetworkDatabaseOptions {
   /** Host name or address; `host:port` is accepted (dicom.ini SQLHost). */
@@ -158,15 +159,21 @@ export class PostgresDriver implements DbDriver {
   }
 
   async run(sql: string, params: SqlParams = []): Promise<RunResult> {
-    return { changes: (await this.query(this.pool, sql, params)).rowCount ?? 0 };
+    const r = await this.pooled(sql, params);
+    return { changes: r.rowCount ?? 0 };
   }
 
   async all<T extends SqlRow = SqlRow>(sql: string, params: SqlParams = []): Promise<T[]> {
-    return (await this.query(this.pool, sql, params)).rows as T[];
+    return (await this.pooled(sql, params)).rows as T[];
   }
 
   async get<T extends SqlRow = SqlRow>(sql: string, params: SqlParams = []): Promise<T | undefined> {
-    return (await this.query(this.pool, sql, params)).rows[0] as T | undefined;
+    return (await this.pooled(sql, params)).rows[0] as T | undefined;
+  }
+
+  /** A statement on any pooled connection; reads are sent again while the server restarts. */
+  private pooled(sql: string, params: SqlParams): Promise<pg.QueryResult> {
+    return withReconnect(() => this.query(this.pool, sql, params), isReadOnlyStatement(sql));
   }
 
   async transaction<T>(fn: (tx: DbExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
@@ -178,6 +185,12 @@ export class PostgresDriver implements DbDriver {
       throw this.translate(e);
     }
     let broken: Error | undefined;
+    // A connection that breaks while checked out emits 'error' on its client: without a listener the
+    // process would die. The statement in flight fails on its own; the client is then discarded.
+    const onError = (e: Error): void => {
+      broken = e;
+    };
+    client.on('error', onError);
     try {
       await this.query(client, options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN', []);
       const result = await fn(this.executor(client));
@@ -193,6 +206,7 @@ export class PostgresDriver implements DbDriver {
       }
       throw e;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
@@ -224,7 +238,12 @@ export class PostgresDriver implements DbDriver {
       (code && NODE_NETWORK_CODES.has(code)) ||
       /timeout exceeded when trying to connect|Connection terminated/i.test(message)
     )
-      return new DatabaseUnavailableError(`${this.target}: cannot reach the server (${message})`, true, code);
+      return new DatabaseUnavailableError(
+        `${this.target}: cannot reach the server (${message})`,
+        true,
+        code,
+        code === 'ECONNREFUSED' || /timeout exceeded when trying to connect/i.test(message),
+      );
     if (code && /^(57P0[123]|08)/.test(code))
       return new DatabaseUnavailableError(
         `${this.target}: the server is not available (${message})`,

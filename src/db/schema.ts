@@ -495,7 +495,8 @@ export function createStatements(
     );
     // MySQL: InnoDB (transactions, row locks) and a binary collation, so that `=` compares exactly as on
     // SQLite and PostgreSQL (the server's default _ci collation ignores case and accents).
-    const tableOptions = dialect === 'mysql' ? ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin' : '';
+    const tableOptions =
+      dialect === 'mysql' ? ' ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin' : '';
     out.push(`CREATE TABLE ${ine}${q(t.name)} (${cols.join(', ')})${tableOptions}`);
     for (const i of t.indices) {
       if (options.ifNotExists && dialect === 'mysql') continue;

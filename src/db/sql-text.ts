@@ -45,3 +45,8 @@ export function splitStatements(text: string): string[] {
   if (cur.trim()) out.push(cur.trim());
   return out;
 }
+
+/** A statement that only reads, and may therefore be sent again after its connection was lost. */
+export function isReadOnlyStatement(sql: string): boolean {
+  return /^\s*(select|with|show|pragma|explain)\b/i.test(sql);
+}

@@ -19,6 +19,7 @@ import { readDataSet } from '../net/association.js';
 import { DicomClient, describeFile, type StorableFile } from '../net/client.js';
 import { Status } from '../net/dimse/status.js';
 import type { ServiceRequest } from '../net/server.js';
+import type { DeviceFolders } from '../storage/device-names.js';
 import { describeBytes, ObjectReadAhead, type ReadObject } from './object-read-ahead.js';
 import { storeInMode } from './outgoing-store.js';
 import { proposalFor } from './outgoing-syntax.js';
@@ -33,7 +34,8 @@ export interface Destination {
 export interface RetrieveScpOptions {
   schema: DicomSchema;
   db: DbExecutor;
-  devices: readonly string[];
+  /** The MAG folders, or every device folder (rows on MIRROR, CACHE and JUKEBOX devices are then found too). */
+  devices: readonly string[] | DeviceFolders;
   /** This server's AE title: the calling AE of C-MOVE sub-associations. */
   aeTitle: string;
   /** acrnema.map lookup for C-MOVE destinations. */

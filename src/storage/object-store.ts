@@ -9,6 +9,7 @@ import {
   fdatasync,
   fdatasyncSync,
   ftruncateSync,
+  linkSync,
   mkdirSync,
   open,
   openSync,
@@ -17,6 +18,7 @@ import {
   renameSync,
   rmSync,
   statfsSync,
+  unlinkSync,
   writeSync,
   writevSync,
 } from 'node:fs';
@@ -98,6 +100,8 @@ export interface ObjectStoreOptions {
 
 const BATCH = 256 * 1024;
 const SPARE_FILES = 4;
+/** New names tried when the ones made are taken (each with the next counter). */
+const NAME_ATTEMPTS = 64;
 
 /**
  * One object being written: add() its bytes as they arrive, then commit() or discard().
@@ -200,7 +204,8 @@ function writeAll(fd: number, parts: Buffer[]): void {
 }
 
 export class ObjectStore {
-  private counter = 0;
+  // Started at a random value: servers sharing a device then rarely meet on a name (and never overwrite).
+  private counter = Math.floor(Math.random() * 0x10000);
   /** Folders known to exist, so that a store does not ask the file system each time. */
   private readonly knownDirs = new Set<string>();
   private readonly spare: { fd: number; path: string; device: string }[] = [];
@@ -322,52 +327,79 @@ export class ObjectStore {
     return devices[best]!;
   }
 
-  /** Renames a completed temporary file to its final place (replacing an earlier copy of the same instance). */
+  /**
+   * Moves a completed temporary file to its final place. An earlier copy of the same instance (the locator
+   * knows its file) is replaced by a rename. A new object never takes a name that is already there: the
+   * file is linked in (which fails atomically when the name exists) and the name made again with the next
+   * counter until one is free. Servers sharing a MAG device make the same names in the same second
+   * (Conquest's time + counter), and a rename would silently put one object over another.
+   */
   place(writer: ObjectWriter, header: Dataset, sopInstanceUid: string, naming: NamingContext): PlacedObject {
     const existing = this.options.locator.find(sopInstanceUid);
-    let target: string;
-    let format: 'dcm' | 'v2';
-    if (existing) {
-      target = existing;
-      format = fileFormatOfName(existing);
-    } else {
-      const file = objectFile(
-        this.options.fileNameSyntax,
-        header,
-        { time: Math.floor(Date.now() / 1000), counter: this.counter++, ...naming },
-        { maxFileNameLength: this.options.maxFileNameLength ?? 255 },
-      );
-      target = resolve(writer.device, file.name);
-      format = file.format;
-      // Defence in depth: file-names.ts already cleans every component.
-      if (relative(resolve(writer.device), target).startsWith(`..${sep}`))
-        throw new Error(`file name ${file.name} leaves the device`);
-    }
-    if (format === 'v2') this.rewriteAsV2(writer.tempPath);
-    const folder = dirname(target);
-    if (!this.knownDirs.has(folder)) {
-      mkdirSync(folder, { recursive: true });
-      this.knownDirs.add(folder);
-    }
-    const entry = this.options.journal?.record(target);
-    try {
-      renameSync(writer.tempPath, target);
-    } catch (e) {
-      // The folder may have been removed behind our back (a delete, a cleanup): make it again, once.
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-        entry?.settle();
-        throw e;
-      }
-      mkdirSync(folder, { recursive: true });
+    const format = existing ? fileFormatOfName(existing) : undefined;
+    let target = existing ?? this.newName(writer, header, naming).path;
+    if ((format ?? fileFormatOfName(target)) === 'v2') this.rewriteAsV2(writer.tempPath);
+    let entry: ReturnType<PlacementJournal['record']> | undefined;
+    for (let attempt = 0; ; attempt++) {
+      this.ensureFolder(dirname(target));
+      entry = this.options.journal?.record(target);
       try {
-        renameSync(writer.tempPath, target);
-      } catch (again) {
+        if (existing) this.renameInto(writer.tempPath, target);
+        else this.linkInto(writer.tempPath, target);
+        break;
+      } catch (e) {
         entry?.settle();
-        throw again;
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= NAME_ATTEMPTS) throw e;
+        target = this.newName(writer, header, naming).path;
       }
     }
     this.options.locator.record(sopInstanceUid, target);
     if (existing) this.options.log.info(`replaced ${target} (same SOP Instance UID ${sopInstanceUid})`);
-    return { path: target, replaced: existing !== undefined, settle: () => entry?.settle() };
+    const settled = entry;
+    return { path: target, replaced: existing !== undefined, settle: () => settled?.settle() };
+  }
+
+  /** A new file name on the writer's device, from FileNameSyntax and the next counter. */
+  private newName(writer: ObjectWriter, header: Dataset, naming: NamingContext): { path: string } {
+    const file = objectFile(
+      this.options.fileNameSyntax,
+      header,
+      { time: Math.floor(Date.now() / 1000), counter: this.counter++, ...naming },
+      { maxFileNameLength: this.options.maxFileNameLength ?? 255 },
+    );
+    const path = resolve(writer.device, file.name);
+    // Defence in depth: file-names.ts already cleans every component.
+    if (relative(resolve(writer.device), path).startsWith(`..${sep}`))
+      throw new Error(`file name ${file.name} leaves the device`);
+    return { path };
+  }
+
+  private ensureFolder(folder: string): void {
+    if (this.knownDirs.has(folder)) return;
+    mkdirSync(folder, { recursive: true });
+    this.knownDirs.add(folder);
+  }
+
+  /** rename(2), making the folder again once if it was removed behind our back (a delete, a cleanup). */
+  private renameInto(from: string, to: string): void {
+    try {
+      renameSync(from, to);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      mkdirSync(dirname(to), { recursive: true });
+      renameSync(from, to);
+    }
+  }
+
+  /** link(2) then unlink of the temporary name: EEXIST when the name is taken, nothing replaced. */
+  private linkInto(from: string, to: string): void {
+    try {
+      linkSync(from, to);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      mkdirSync(dirname(to), { recursive: true });
+      linkSync(from, to);
+    }
+    unlinkSync(from);
   }
 }

@@ -36,7 +36,7 @@ export function changesObject(mode: CompressionMode, ts: string): boolean {
  * meta) in front; resolves with the syntax the object is now in.
  */
 export async function recompressWriter(
-  writer: ObjectWriter,
+  writer: Pick<ObjectWriter, 'contents' | 'rewrite'>,
   ts: string,
   mode: CompressionMode,
   head: (transferSyntaxUid: string) => Buffer,

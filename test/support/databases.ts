@@ -44,12 +44,12 @@ async function probe(kind: 'postgres' | 'mysql'): Promise<string | undefined> {
         host: PG_HOST,
         user: PG_ADMIN,
         database: 'postgres',
-        connectionTimeoutMillis: 3000,
+        connectionTimeoutMillis: 15000,
       });
       await c.connect();
       await c.end();
     } else {
-      const c = await mysql.createConnection({ host: MYSQL_HOST, user: MYSQL_ADMIN, connectTimeout: 3000 });
+      const c = await mysql.createConnection({ host: MYSQL_HOST, user: MYSQL_ADMIN, connectTimeout: 15000 });
       await c.end();
     }
     return undefined;
@@ -137,9 +137,14 @@ export async function mysqlAdmin(sql: string, database?: string): Promise<unknow
 
 /** Writes the database keys into dir/dicom.ini (replacing those there, adding the others). */
 export function useDatabase(dir: string, db: TestDatabase): void {
+  setIniKeys(dir, db.ini);
+}
+
+/** Sets keys of dir/dicom.ini's [sscscp] section (its only section): replaced where present, else added. */
+export function setIniKeys(dir: string, keys: Record<string, string>): void {
   const file = join(dir, 'dicom.ini');
   let text = readFileSync(file, 'utf8');
-  for (const [key, value] of Object.entries(db.ini)) {
+  for (const [key, value] of Object.entries(keys)) {
     const line = new RegExp(`^${key}[ \\t]*=.*$`, 'im');
     text = line.test(text)
       ? text.replace(line, `${key} = ${value}`)

@@ -7,6 +7,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { DbDriver } from '../../db/driver.js';
 import { type DicomSchema, type LevelMapping, quoteIdentifier } from '../../db/schema.js';
 import type { Logger } from '../../logging/logger.js';
+import { deviceFoldersOf, fileExists, locateObjectFile, objectFilePath } from '../../storage/device-names.js';
 import type { Archive } from '../archive.js';
 import type { ArchiveIndexer } from '../indexer.js';
 
@@ -66,12 +67,16 @@ export function deviceFolder(archive: Archive, device: string): { index: number;
   return { index, folder: resolve(folder) };
 }
 
-/** The file of an image row (DeviceName + ObjectFile), or undefined for a device this server lacks. */
+/**
+ * The file of an image row (DeviceName + ObjectFile): where Conquest's FindPhysicalDevice finds it (MAG0.Archiving
+ * in MAG0, JUKEBOX1.2 on the CD or in its cache...), else where the row says; undefined for a device this
+ * server lacks.
+ */
 export function rowFile(archive: Archive, device: unknown, objectFile: unknown): string | undefined {
   if (typeof objectFile !== 'string' || objectFile === '') return undefined;
-  const m = /^MAG(\d+)$/i.exec(String(device ?? '').trim());
-  const folder = m ? archive.devices[Number(m[1])] : undefined;
-  return folder === undefined ? undefined : join(folder, objectFile);
+  const name = String(device ?? '').trim();
+  const folders = deviceFoldersOf({ ...archive.config.server, magDevices: archive.devices });
+  return locateObjectFile(name, objectFile, folders, fileExists) ?? objectFilePath(name, objectFile, folders);
 }
 
 /** Which MAG device holds an absolute path, or undefined. */

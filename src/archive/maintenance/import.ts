@@ -21,7 +21,7 @@ import { type DicomFile, parseDicom, readDicomFile } from '../../dicom/reader.js
 import { encodeFileHead, writeDatasetParts } from '../../dicom/writer.js';
 import type { PlacedObject } from '../../storage/object-store.js';
 import { changesObject, recompressWriter } from '../../storage/recompress-object.js';
-import type { Archive } from '../archive.js';
+import { type Archive, removeReplaced } from '../archive.js';
 import { MaintenanceError, type MaintenanceOptions, reason, TaskWindow, walkFiles } from './common.js';
 
 const PIXEL_DATA = 0x7fe00010;
@@ -60,7 +60,7 @@ export async function addFile(archive: Archive, file: string, options: AddFileOp
   const placed = await place(archive, f, header, uid, body, options.log, options.asIs === true);
   if (archive.indexer) {
     try {
-      await archive.indexer.index({ header, path: placed.path });
+      removeReplaced(await archive.indexer.index({ header, path: placed.path }), placed.path, options.log);
     } catch (e) {
       // No file without its row: a new copy the index refused goes.
       if (!placed.replaced) rmSync(placed.path, { force: true });

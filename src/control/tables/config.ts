@@ -4,12 +4,14 @@
  * a running server it sees and changes the server's own copy, without one it works on the files.
  */
 import type { SopListKind } from '../../config/dgatesop-list.js';
+import { UsageError } from '../arguments.js';
 import { type CommandEntry, type CommandTable, entry } from './types.js';
 
 const config = () => import('../commands/config.js');
 const lists = () => import('../commands/config-lists.js');
 const switches = () => import('../commands/config-switches.js');
 const dbTest = () => import('../commands/config-database-test.js');
+const dbCreate = () => import('../commands/config-database-create.js');
 
 const SOP_KINDS: readonly SopListKind[] = ['sop', 'transfer', 'application', 'localae', 'remoteae'];
 
@@ -48,6 +50,8 @@ export const CONFIG_COMMANDS: CommandTable = {
     list_dicomsql: entry('either', switches, (m) => m.listDicomSqlCommand),
     test_console: entry('local', switches, (m) => m.testConsoleCommand),
     test_database: entry('local', dbTest, (m) => m.testDatabaseCommand),
+    // Conquest TS: what -esap d u p runs (the installer's "make database").
+    make_database: entry('local', dbCreate, (m) => m.makeDatabaseCommand),
   },
   switches: {
     d: { command: 'list_devices', args: () => '' },
@@ -55,5 +59,14 @@ export const CONFIG_COMMANDS: CommandTable = {
     k: { command: 'list_dicomsql', args: () => '' },
     t: { command: 'test_console', args: () => '' },
     o: { command: 'test_database', args: () => '' },
+    e: {
+      command: 'make_database',
+      // -esap d u p: the administrator's password joined to the switch, then three arguments.
+      args: (value, rest) => {
+        if (rest.length !== 3)
+          throw new UsageError('-esap d u p: give the database, the user and its password');
+        return [value, ...rest].join(',');
+      },
+    },
   },
 };
