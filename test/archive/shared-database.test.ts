@@ -175,7 +175,7 @@ function serverDir(
   mkdirSync(dir, { recursive: true });
   loadConfig(dir);
   useDatabase(dir, db);
-  setIniKeys(dir, { MAGDevice0: `${mag}/`, ...extra });
+  setIniKeys(dir, { MAGDevice0: `${mag}/`, WebPort: '0', ...extra });
   return dir;
 }
 
