@@ -7,6 +7,7 @@ import { codecsBench } from './codecs.js';
 import { dataLayerBench } from './data-layer.js';
 import { indexBench } from './index-writes.js';
 import { storeBench } from './store.js';
+import { webBench } from './web.js';
 
 const wanted = new Set(process.argv.slice(2));
 const all = wanted.size === 0;
@@ -15,3 +16,4 @@ if (all || wanted.has('store')) await storeBench();
 if (all || wanted.has('index')) await indexBench();
 if (all || wanted.has('archive')) await archiveBench();
 if (all || wanted.has('codecs')) await codecsBench();
+if (all || wanted.has('web')) await webBench();

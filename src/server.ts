@@ -19,6 +19,8 @@ import { getScp, moveScp } from './services/retrieve-scp.js';
 import { type StoredObject, storageScp } from './services/storage-scp.js';
 import { verificationScp } from './services/verification-scp.js';
 import { deviceFoldersOf } from './storage/device-names.js';
+import type { WebContext } from './web/context.js';
+import { type RunningWebServer, startWebServer } from './web/web-server.js';
 
 export interface ServerOptions {
   /** The working directory with the configuration files (-w). */
@@ -31,6 +33,8 @@ export interface ServerOptions {
   singleAssociation?: boolean;
   /** Address to listen on; all interfaces by default. */
   host?: string;
+  /** Overrides WebPort (0: no web interface). */
+  webPort?: number;
   log: Logger;
   /** What --debuglevel/--log_on change; without it they change nothing but the log's level when it is a LineLogger. */
   logging?: LoggingControl;
@@ -52,6 +56,8 @@ export interface RunningServer {
   counters: ServerCounters;
   dicom: DicomServer;
   archive: Archive;
+  /** Where the web interface listens (undefined: WebPort 0, or the port was taken). */
+  webPort: number | undefined;
   /** Stops accepting, lets in-flight stores finish (graceMs), closes. */
   close(graceMs?: number): Promise<void>;
   /** Resolves once a --quit or --safequit has stopped the server. */
@@ -138,8 +144,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const quitRequested = new Promise<void>((r) => {
     signalQuit = r;
   });
+  let web: RunningWebServer | undefined;
   const close = (graceMs = 10_000): Promise<void> => {
     stopping ??= (async () => {
+      await web?.close();
       await dicom.close(graceMs);
       await incoming?.close();
       await archive.close();
@@ -273,12 +281,33 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Files dropped in MAG0/incoming and WatchFolder are loaded and deleted: after the crash recovery, and
   // only by a server that did start (one that cannot listen must not take them).
   incoming = watchIncoming(archive, incomingFolders(server.magDevices, server.watchFolder), log);
+  web = await startWeb(
+    {
+      archive,
+      config: () => config,
+      log,
+      aeTitle,
+      dicomPort: bound,
+      status: () => ({
+        startedAt: counters.startedAt,
+        associations: counters.associations,
+        stored: counters.stored,
+        storeFailures: counters.storeFailures,
+        queries: counters.queries,
+        retrieved: counters.retrieved,
+      }),
+    },
+    options.webPort ?? server.webPort,
+    options.host,
+    log,
+  );
   log.info(
-    `${aeTitle} listening on port ${bound} (DICOM); MAG0 = ${server.magDevices[0]}; ${IMPLEMENTATION_VERSION_NAME}`,
+    `${aeTitle} listening on port ${bound} (DICOM)${web ? `, ${web.port} (web)` : ''}; MAG0 = ${server.magDevices[0]}; ${IMPLEMENTATION_VERSION_NAME}`,
   );
   return {
     aeTitle,
     port: bound,
+    webPort: web?.port,
     counters,
     dicom,
     archive,
@@ -288,4 +317,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     close,
     quitRequested,
   };
+}
+
+/**
+ * The web interface on WebPort; 0 turns it off. A port already taken (another server on this machine) is
+ * a warning, not a failure: the DICOM server runs on without its web interface.
+ */
+async function startWeb(
+  ctx: WebContext,
+  port: number,
+  host: string | undefined,
+  log: Logger,
+): Promise<RunningWebServer | undefined> {
+  if (!port || port < 0) return undefined;
+  try {
+    return await startWebServer(ctx, { port, ...(host ? { host } : {}) });
+  } catch (e) {
+    log.warn(`web interface not started on port ${port}: ${(e as Error).message}`);
+    return undefined;
+  }
 }

@@ -51,6 +51,40 @@ export class DatabaseUnavailableError extends Error {
   }
 }
 
+/** Why a database cannot be used, as the drivers classify their errors. */
+export type UnavailableReason = 'credentials' | 'no-database' | 'unreachable';
+
+/** The one wording of each reason, whatever the driver. */
+export function databaseUnavailable(
+  target: string,
+  reason: UnavailableReason,
+  cause: string,
+  code: string | undefined,
+  beforeSending = false,
+): DatabaseUnavailableError {
+  switch (reason) {
+    case 'credentials':
+      return new DatabaseUnavailableError(
+        `${target}: the server refused the credentials (${cause})`,
+        false,
+        code,
+      );
+    case 'no-database':
+      return new DatabaseUnavailableError(
+        `${target}: the database does not exist (${cause}); create it with dgate -esap`,
+        false,
+        code,
+      );
+    case 'unreachable':
+      return new DatabaseUnavailableError(
+        `${target}: cannot reach the server (${cause})`,
+        true,
+        code,
+        beforeSending,
+      );
+  }
+}
+
 export interface TransactionOptions {
   readOnly?: boolean;
 }

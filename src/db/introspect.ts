@@ -4,7 +4,7 @@
  * case: PostgreSQL folds them, MySQL and SQLite compare them case-insensitively.
  */
 import type { DbExecutor } from './driver.js';
-import { type DicomSchema, quoteIdentifier } from './schema.js';
+import { type DicomSchema, quoteIdentifier, type SchemaTable } from './schema.js';
 
 export const META_TABLE = 'CQTS_META';
 
@@ -56,6 +56,19 @@ export async function tableProblems(db: DbExecutor, schema: DicomSchema): Promis
       );
   }
   return problems;
+}
+
+/** How a table's columns (lower case) differ from the layout's, for the start-up message; undefined when equal. */
+export function columnMismatch(table: SchemaTable, have: readonly string[]): string | undefined {
+  const want = table.columns.map((c) => c.name.toLowerCase());
+  const missing = want.filter((c) => !have.includes(c));
+  const extra = have.filter((c) => !want.includes(c));
+  if (!missing.length && !extra.length) return undefined;
+  const parts = [
+    missing.length ? `no column ${missing.join(', ')}` : '',
+    extra.length ? `column ${extra.join(', ')} not in dicom.sql` : '',
+  ];
+  return `${table.name}: ${parts.filter(Boolean).join('; ')}`;
 }
 
 function metaNames(db: DbExecutor): { t: string; k: string; v: string } {

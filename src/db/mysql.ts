@@ -15,6 +15,7 @@ import {
   DatabaseUnavailableError,
   type DbDriver,
   type DbExecutor,
+  databaseUnavailable,
   type RunResult,
   type SqlParams,
   type SqlRow,
@@ -155,26 +156,18 @@ export class MysqlDriver implements DbDriver {
     return code !== undefined && RETRYABLE_CODES.has(code);
   }
 
+  /** mysql2's errors → DatabaseUnavailableError where the database, not the statement, is the problem. */
   private translate(e: unknown): unknown {
-    const err = e as MysqlError;
-    const code = err?.code;
-    const message = err?.message ?? String(e);
+    const code = (e as MysqlError | undefined)?.code;
+    const message = (e as Error | undefined)?.message ?? String(e);
     if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR')
-      return new DatabaseUnavailableError(
-        `${this.target}: the server refused the credentials (${message})`,
-        false,
-        code,
-      );
-    if (code === 'ER_BAD_DB_ERROR')
-      return new DatabaseUnavailableError(
-        `${this.target}: the database does not exist (${message}); create it with dgate -esap`,
-        false,
-        code,
-      );
+      return databaseUnavailable(this.target, 'credentials', message, code);
+    if (code === 'ER_BAD_DB_ERROR') return databaseUnavailable(this.target, 'no-database', message, code);
     if (code && RETRYABLE_CODES.has(code) && code !== 'ER_LOCK_DEADLOCK' && code !== 'ER_LOCK_WAIT_TIMEOUT')
-      return new DatabaseUnavailableError(
-        `${this.target}: cannot reach the server (${message})`,
-        true,
+      return databaseUnavailable(
+        this.target,
+        'unreachable',
+        message,
         code,
         code === 'ECONNREFUSED' || code === 'ER_CON_COUNT_ERROR',
       );

@@ -11,6 +11,7 @@
 import type { DicomSql } from './dicom-sql.js';
 import type { DbDriver } from './driver.js';
 import {
+  columnMismatch,
   createMetaTable,
   isAlreadyExists,
   listColumns,
@@ -154,11 +155,8 @@ async function columnDifference(
   for (const t of schema.tables) {
     if (!t.level || !existing.has(t.name.toLowerCase())) continue;
     const cols = await listColumns(driver, t.name);
-    const want = t.columns.map((c) => c.name.toLowerCase());
-    const missing = want.filter((c) => !cols.includes(c));
-    const extra = cols.filter((c) => !want.includes(c));
-    if (missing.length || extra.length)
-      return `${t.name}: ${[missing.length ? `no column ${missing.join(', ')}` : '', extra.length ? `column ${extra.join(', ')} not in dicom.sql` : ''].filter(Boolean).join('; ')}`;
+    const diff = columnMismatch(t, cols);
+    if (diff) return diff;
   }
   return undefined;
 }

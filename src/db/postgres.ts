@@ -18,6 +18,7 @@ import {
   DatabaseUnavailableError,
   type DbDriver,
   type DbExecutor,
+  databaseUnavailable,
   type RunResult,
   type SqlParams,
   type SqlRow,
@@ -219,37 +220,18 @@ export class PostgresDriver implements DbDriver {
 
   /** pg's errors → DatabaseUnavailableError where the database, not the statement, is the problem. */
   private translate(e: unknown): unknown {
-    const err = e as PgError;
-    const code = err?.code;
-    const message = err?.message ?? String(e);
+    const code = (e as PgError | undefined)?.code;
+    const message = (e as Error | undefined)?.message ?? String(e);
+    const connectFailed = code === 'ECONNREFUSED' || /timeout exceeded when trying to connect/i.test(message);
     if (code === '28P01' || code === '28000')
-      return new DatabaseUnavailableError(
-        `${this.target}: the server refused the credentials (${message})`,
-        false,
-        code,
-      );
-    if (code === '3D000')
-      return new DatabaseUnavailableError(
-        `${this.target}: the database does not exist (${message}); create it with dgate -esap`,
-        false,
-        code,
-      );
+      return databaseUnavailable(this.target, 'credentials', message, code);
+    if (code === '3D000') return databaseUnavailable(this.target, 'no-database', message, code);
     if (
-      (code && NODE_NETWORK_CODES.has(code)) ||
-      /timeout exceeded when trying to connect|Connection terminated/i.test(message)
+      (code && (NODE_NETWORK_CODES.has(code) || /^(57P0[123]|08)/.test(code))) ||
+      /Connection terminated/i.test(message) ||
+      connectFailed
     )
-      return new DatabaseUnavailableError(
-        `${this.target}: cannot reach the server (${message})`,
-        true,
-        code,
-        code === 'ECONNREFUSED' || /timeout exceeded when trying to connect/i.test(message),
-      );
-    if (code && /^(57P0[123]|08)/.test(code))
-      return new DatabaseUnavailableError(
-        `${this.target}: the server is not available (${message})`,
-        true,
-        code,
-      );
+      return databaseUnavailable(this.target, 'unreachable', message, code, connectFailed);
     return e;
   }
 

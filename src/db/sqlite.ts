@@ -22,7 +22,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import type { DicomSql } from './dicom-sql.js';
 import type { DbDriver, DbExecutor, RunResult, SqlParams, SqlRow, SyncReader } from './driver.js';
-import { META_TABLE } from './introspect.js';
+import { columnMismatch, META_TABLE } from './introspect.js';
 import {
   buildSchema,
   createStatements,
@@ -303,11 +303,8 @@ function columnDifference(
     const cols = driver
       .allSync<{ name: string }>(`PRAGMA table_info(${quoteIdentifier('sqlite', t.name)})`)
       .map((c) => c.name.toLowerCase());
-    const want = t.columns.map((c) => c.name.toLowerCase());
-    const missing = want.filter((c) => !cols.includes(c));
-    const extra = cols.filter((c) => !want.includes(c));
-    if (missing.length || extra.length)
-      return `${t.name}: ${[missing.length ? `no column ${missing.join(', ')}` : '', extra.length ? `column ${extra.join(', ')} not in dicom.sql` : ''].filter(Boolean).join('; ')}`;
+    const diff = columnMismatch(t, cols);
+    if (diff) return diff;
   }
   return undefined;
 }
