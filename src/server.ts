@@ -19,7 +19,7 @@ import { getScp, moveScp } from './services/retrieve-scp.js';
 import { type StoredObject, storageScp } from './services/storage-scp.js';
 import { verificationScp } from './services/verification-scp.js';
 import { deviceFoldersOf } from './storage/device-names.js';
-import type { WebContext } from './web/context.js';
+import type { StoredInstance, WebContext } from './web/context.js';
 import { type RunningWebServer, startWebServer } from './web/web-server.js';
 
 export interface ServerOptions {
@@ -145,6 +145,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     signalQuit = r;
   });
   let web: RunningWebServer | undefined;
+  /** Who wants to hear of each stored object (the web interface's metadata precompute). */
+  const storedListeners = new Set<(o: StoredInstance) => void>();
   const close = (graceMs = 10_000): Promise<void> => {
     stopping ??= (async () => {
       await web?.close();
@@ -269,6 +271,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         if (indexer) removeReplaced(await indexer.index({ header: o.header, path: o.path }), o.path, log);
         counters.stored++;
         counters.storedBytes += o.bytes;
+        for (const listener of storedListeners) listener({ sopInstanceUid: o.sopInstanceUid, path: o.path });
       },
     ),
   );
@@ -288,6 +291,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       log,
       aeTitle,
       dicomPort: bound,
+      onStored: (listener) => {
+        storedListeners.add(listener);
+        return () => storedListeners.delete(listener);
+      },
       status: () => ({
         startedAt: counters.startedAt,
         associations: counters.associations,

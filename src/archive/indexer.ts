@@ -250,6 +250,14 @@ export interface IndexerOptions extends FixOptions {
   now?: () => number;
 }
 
+/** An object's identifying values after FixImage, where its file is, and its column values. */
+interface ObjectIdentity {
+  readonly patientId: string;
+  readonly where: { device: string; file: string };
+  readonly modality: string;
+  readonly value: (t: IndexedTag) => string;
+}
+
 interface Pending {
   readonly request: IndexRequest;
   readonly resolve: (r: IndexResult) => void;
@@ -361,11 +369,23 @@ export class ArchiveIndexer {
       pendingCache = new Map<string, string>();
       try {
         await driver.transaction(async (tx) => {
+          const ids = new Map<Pending, ObjectIdentity>();
+          let inserted: Set<Pending> | undefined;
+          if (!savepoints && driver.dialect === 'postgres' && !this.options.allowEmptyPatientID) {
+            try {
+              inserted = await this.insertImageRows(tx, batch, ids);
+            } catch (e) {
+              if (driver.isRetryable?.(e)) throw e;
+              throw new NeedsSavepoints();
+            }
+          }
           for (const p of batch) {
             const local = new Map<string, string>();
             if (!savepoints) {
+              const identity = ids.get(p);
+              const known = identity && inserted ? { identity, imageInserted: inserted.has(p) } : undefined;
               try {
-                outcomes.push(await this.writeObject(tx, p.request, pendingCache, local));
+                outcomes.push(await this.writeObject(tx, p.request, pendingCache, local, known));
               } catch (e) {
                 if (driver.isRetryable?.(e)) throw e;
                 throw new NeedsSavepoints();
@@ -460,12 +480,8 @@ export class ArchiveIndexer {
     return s - (s % 32);
   }
 
-  private async writeObject(
-    tx: DbExecutor,
-    req: IndexRequest,
-    pendingCache: Map<string, string>,
-    local: Map<string, string>,
-  ): Promise<IndexResult> {
+  /** What FixImage and the database make of an object's identifying values, and its column values. */
+  private async identity(tx: DbExecutor, req: IndexRequest): Promise<ObjectIdentity> {
     const { header } = req;
     const fixed = fixIdentity(header, this.options);
     const overrides = new Map<number, string>();
@@ -508,7 +524,70 @@ export class ArchiveIndexer {
       }
       return v;
     };
+    return { patientId, where, modality, value };
+  }
 
+  /** The image row of an object, with its ObjectFile and DeviceName. */
+  private imageRow(id: ObjectIdentity): LevelRow {
+    const row = this.buildRow(this.levels.Image, id.value, '');
+    row.columns.push('ObjectFile', 'DeviceName');
+    row.values.push(id.where.file, id.where.device);
+    return row;
+  }
+
+  /**
+   * PostgreSQL, writing a batch without savepoints: the image rows of all its objects in one INSERT … ON
+   * CONFLICT DO NOTHING RETURNING — one round trip for the batch instead of one per object (an image row is
+   * almost always new). Returns which objects' rows went in; the others (already there, or a second copy of
+   * an instance in the same batch) go through the ordinary upsert.
+   */
+  private async insertImageRows(
+    tx: DbExecutor,
+    batch: readonly Pending[],
+    ids: Map<Pending, ObjectIdentity>,
+  ): Promise<Set<Pending>> {
+    const rows: { p: Pending; row: LevelRow }[] = [];
+    const keys = new Set<string>();
+    for (const p of batch) {
+      const id = await this.identity(tx, p.request);
+      ids.set(p, id);
+      const row = this.imageRow(id);
+      if (row.key === '' || keys.has(row.key)) continue;
+      keys.add(row.key);
+      rows.push({ p, row });
+    }
+    const done = new Set<Pending>();
+    if (rows.length === 0) return done;
+    const columns = [...new Set(rows.flatMap((r) => r.row.columns)), 'AccessTime'];
+    const now = this.accessTime();
+    const params: SqlValue[] = [];
+    const tuples = rows.map(({ row }) => {
+      for (const c of columns) {
+        const i = row.columns.indexOf(c);
+        params.push(c === 'AccessTime' ? now : i >= 0 ? row.values[i]! : null);
+      }
+      return `(${columns.map(() => '?').join(', ')})`;
+    });
+    const image = this.levels.Image;
+    const keyCol = this.q(image.key.column);
+    const inserted = await tx.all<{ k: string }>(
+      `INSERT INTO ${this.q(image.table)} (${columns.map(this.q).join(', ')}) VALUES ${tuples.join(', ')} ` +
+        `ON CONFLICT (${keyCol}) DO NOTHING RETURNING ${keyCol} AS k`,
+      params,
+    );
+    const got = new Set(inserted.map((r) => String(r.k)));
+    for (const { p, row } of rows) if (got.has(row.key)) done.add(p);
+    return done;
+  }
+
+  private async writeObject(
+    tx: DbExecutor,
+    req: IndexRequest,
+    pendingCache: Map<string, string>,
+    local: Map<string, string>,
+    known?: { identity: ObjectIdentity; imageInserted: boolean },
+  ): Promise<IndexResult> {
+    const { patientId, where, modality, value } = known?.identity ?? (await this.identity(tx, req));
     const sop = value(this.levels.Image.key);
     let added = false;
     let replacedFile: string | undefined;
@@ -526,6 +605,10 @@ export class ArchiveIndexer {
       if (name === 'Image') {
         row.columns.push('ObjectFile', 'DeviceName');
         row.values.push(where.file, where.device);
+        if (known?.imageInserted) {
+          added = true;
+          continue;
+        }
         const before: { device?: string; file?: string } = {};
         added = await this.upsert(tx, row, patientId, before);
         if (!added && before.file && (before.file !== where.file || before.device !== where.device))

@@ -16,6 +16,13 @@ export interface WebStatus {
   readonly retrieved: number;
 }
 
+/** An object the server has just stored and indexed. */
+export interface StoredInstance {
+  readonly sopInstanceUid: string;
+  /** Absolute path of its file. */
+  readonly path: string;
+}
+
 export interface WebContext {
   readonly archive: Archive;
   config(): LoadedConfig;
@@ -24,4 +31,10 @@ export interface WebContext {
   readonly aeTitle: string;
   readonly dicomPort: number;
   status(): WebStatus;
+  /**
+   * Calls `listener` after each object the server stores (C-STORE, drop folders) — for work that should be
+   * done before anyone asks (DICOMweb metadata). Returns the unsubscribe function. Absent in tests that
+   * build the app without a server.
+   */
+  onStored?(listener: (o: StoredInstance) => void): () => void;
 }

@@ -70,6 +70,22 @@ for (const kind of TEST_DATABASE_KINDS) {
         );
         const series = await index.driver.get<{ n: number }>('SELECT COUNT(*) AS n FROM DICOMSeries');
         assert.equal(Number(series!.n), 2);
+        // Two copies of one new instance in one batch: one row, naming the later copy's file.
+        const copies = await Promise.all([
+          indexer.index({ header: header(6, 2), deviceName: 'MAG0', objectFile: 'b/6a.dcm' }),
+          indexer.index({ header: header(7, 2), deviceName: 'MAG0', objectFile: 'b/7.dcm' }),
+          indexer.index({ header: header(6, 2), deviceName: 'MAG0', objectFile: 'b/6b.dcm' }),
+        ]);
+        assert.deepEqual(
+          copies.map((c) => c.added),
+          [true, true, false],
+        );
+        assert.match(copies[2]!.replacedFile ?? '', /6a\.dcm$/);
+        const six = await index.driver.get<{ f: string }>(
+          'SELECT ObjectFile AS f FROM DICOMImages WHERE SOPInstanc = ?',
+          ['1.2.826.0.1.3680043.2.1143.77.6'],
+        );
+        assert.equal(six?.f, 'b/6b.dcm');
       } finally {
         await indexer.close();
         await index.driver.close();

@@ -8,7 +8,8 @@
  * is the file's path, size, modification time and inode, checked with one stat per request: an instance
  * stored again (a new file, or the same name renamed over) or moved misses and is read again, and a deleted
  * instance is no longer named by the index, so nothing stale is ever served. A 500-instance series is then
- * one index query, 500 stats and a string join.
+ * one index query, 500 stats and a string join. And it is made ahead: after each store the server reports,
+ * the instance's JSON is made in the background (`warm`), so a series is warm before the first viewer asks.
  *
  * Attributes after Pixel Data (trailing padding, signatures) are not in the metadata: the header read stops
  * at Pixel Data, which is what makes a cold read cheap.
@@ -24,6 +25,10 @@ export const BULK_THRESHOLD = 1024;
 const PIXEL_DATA = 0x7fe00010;
 /** Stats / reads in flight per request (cold reads of a large series would otherwise open every file). */
 const WINDOW = 32;
+/** Stored instances waiting for their metadata to be made in the background. */
+const WARM_QUEUE = 10_000;
+/** How long stores must pause before the background work starts (ms). */
+const WARM_IDLE_MS = 200;
 
 /** The path segment naming a bulk value: `7FE00010`, or `00540016/0/00181072` inside a sequence item. */
 export function bulkPathText(path: Pick<BulkPath, 'steps' | 'tag'>): string {
@@ -43,6 +48,11 @@ export class MetadataCache {
   private bytes = 0;
   hits = 0;
   misses = 0;
+  /** Instances made in the background after their store. */
+  warmed = 0;
+  private readonly warmQueue: RetrieveItem[] = [];
+  private warming = false;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly maxBytes = 256 << 20) {}
 
@@ -75,6 +85,44 @@ export class MetadataCache {
       });
     }
     return `[${out.join(',')}]`;
+  }
+
+  /**
+   * Makes an instance's metadata in the background after it was stored, so that the first viewer to open
+   * its series finds it ready. The work waits until stores have paused for WARM_IDLE_MS (a store burst is
+   * not slowed down), then goes one instance at a time between the event loop's other work; at most
+   * WARM_QUEUE wait — beyond that the metadata is made on first request instead.
+   */
+  warm(item: RetrieveItem): void {
+    if (this.warmQueue.length >= WARM_QUEUE) return;
+    this.warmQueue.push(item);
+    if (this.warming) return;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      this.warming = true;
+      void this.drainWarm();
+    }, WARM_IDLE_MS);
+    this.idleTimer.unref();
+  }
+
+  private async drainWarm(): Promise<void> {
+    try {
+      for (let item = this.warmQueue.shift(); item; item = this.warmQueue.shift()) {
+        try {
+          await this.instance(item);
+          this.warmed++;
+        } catch {
+          // Gone again, or unreadable: the request path reports it if anyone asks.
+        }
+        await new Promise((r) => setImmediate(r));
+      }
+    } finally {
+      this.warming = false;
+    }
+    // Stored while the last one was being made: start again (after the next pause).
+    const next = this.warmQueue.shift();
+    if (next) this.warm(next);
   }
 
   /** Forgets an instance (the cache checks files anyway; this frees the memory at once). */

@@ -41,6 +41,9 @@ export interface DicomWebOptions {
 export async function dicomWebRoutes(app: FastifyInstance, opts: DicomWebOptions): Promise<void> {
   const { ctx } = opts;
   const cache = opts.metadata ?? new MetadataCache(metadataCacheBytes(ctx));
+  // Precomputed: each stored object's metadata is made in the background right after its store.
+  const unsubscribe = ctx.onStored?.((o) => cache.warm(o));
+  if (unsubscribe) app.addHook('onClose', async () => unsubscribe());
   const read = { preHandler: requireRole('viewer') };
   const write = { preHandler: requireRole('operator', { writes: true }) };
   const wrap =
