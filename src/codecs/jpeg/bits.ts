@@ -1,6 +1,6 @@
 /** Entropy-coded segment bit I/O (T.81 F.1.2.3, F.2.2.5): byte stuffing, restart markers, padding. */
 import { fail } from './errors.js';
-import type { HuffmanTable } from './huffman.js';
+import { type HuffmanTable, LOOKAHEAD_BITS } from './huffman.js';
 
 export class BitReader {
   private pos: number;
@@ -45,8 +45,33 @@ export class BitReader {
     return (this.acc >> this.bits) & ((1 << n) - 1);
   }
 
-  /** One Huffman-coded symbol (T.81 F.2.2.3). */
+  /**
+   * Tops the accumulator up to n bits without passing a marker or the end (a scan's last codes may sit
+   * right before its marker: those take the bit-by-bit path, which reports a truncated scan exactly).
+   */
+  private fillUpTo(n: number): void {
+    const data = this.data;
+    while (this.bits < n && this.pos < this.end) {
+      const b = data[this.pos]!;
+      if (b === 0xff) {
+        if (data[this.pos + 1] !== 0) return;
+        this.pos += 2;
+      } else this.pos++;
+      this.acc = ((this.acc << 8) | b) & 0xffffff;
+      this.bits += 8;
+    }
+  }
+
+  /** One Huffman-coded symbol (T.81 F.2.2.3): by table for short codes, bit by bit for long ones. */
   decode(t: HuffmanTable): number {
+    if (this.bits < LOOKAHEAD_BITS) this.fillUpTo(LOOKAHEAD_BITS);
+    if (this.bits >= LOOKAHEAD_BITS) {
+      const e = t.lookup[(this.acc >> (this.bits - LOOKAHEAD_BITS)) & ((1 << LOOKAHEAD_BITS) - 1)]!;
+      if (e !== 0) {
+        this.bits -= e >> 8;
+        return e & 0xff;
+      }
+    }
     let code = this.bit();
     let l = 1;
     while (code > t.maxCode[l]!) {

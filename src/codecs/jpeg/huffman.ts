@@ -13,7 +13,15 @@ export interface HuffmanTable {
   /** Encoder view: code and length of each symbol (length 0: symbol absent). */
   readonly code: Uint16Array;
   readonly size: Uint8Array;
+  /**
+   * Decoder fast path: the next LOOKAHEAD_BITS bits → `(length << 8) | symbol` for codes of at most that
+   * many bits; 0 for longer codes (decoded bit by bit).
+   */
+  readonly lookup: Uint16Array;
 }
+
+/** Bits looked at at once by the decoder's table (the common codes are shorter). */
+export const LOOKAHEAD_BITS = 9;
 
 /** Builds the decoding and encoding tables from BITS/HUFFVAL (T.81 C.2, F.2.2.3). */
 export function buildHuffmanTable(counts: Uint8Array, symbols: Uint8Array, offset: number): HuffmanTable {
@@ -38,7 +46,14 @@ export function buildHuffmanTable(counts: Uint8Array, symbols: Uint8Array, offse
     c <<= 1;
   }
   maxCode[17] = 0x7fffffff;
-  return { counts, symbols, maxCode, valOffset, code, size };
+  const lookup = new Uint16Array(1 << LOOKAHEAD_BITS);
+  for (let sym = 0; sym < 256; sym++) {
+    const l = size[sym]!;
+    if (l === 0 || l > LOOKAHEAD_BITS) continue;
+    const first = code[sym]! << (LOOKAHEAD_BITS - l);
+    for (let j = 0; j < 1 << (LOOKAHEAD_BITS - l); j++) lookup[first | j] = (l << 8) | sym;
+  }
+  return { counts, symbols, maxCode, valOffset, code, size, lookup };
 }
 
 /**

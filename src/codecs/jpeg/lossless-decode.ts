@@ -4,6 +4,7 @@
  */
 import { BitReader } from './bits.js';
 import { fail } from './errors.js';
+import type { HuffmanTable } from './huffman.js';
 import type { FrameHeader, JpegStream, Scan } from './markers.js';
 
 /** Decoded samples, one plane per component, values already shifted back by the point transform. */
@@ -52,6 +53,36 @@ function checkScan(frame: FrameHeader, scan: Scan): void {
   }
 }
 
+/**
+ * The common case on its own — one component, no restart interval (what DICOM's .70 and .57 files
+ * almost always are): row by row without the per-sample checks of the general loop.
+ */
+function decodeSingle(
+  r: BitReader,
+  t: HuffmanTable,
+  p: Uint16Array,
+  w: number,
+  h: number,
+  sv: number,
+  initial: number,
+): void {
+  const diff = (): number => {
+    const s = r.decode(t);
+    return s === 0 ? 0 : readDifference(r, s);
+  };
+  p[0] = (initial + diff()) & 0xffff;
+  for (let x = 1; x < w; x++) p[x] = (p[x - 1]! + diff()) & 0xffff;
+  for (let y = 1; y < h; y++) {
+    const row = y * w;
+    p[row] = (p[row - w]! + diff()) & 0xffff;
+    if (sv === 1) {
+      for (let i = row + 1; i < row + w; i++) p[i] = (p[i - 1]! + diff()) & 0xffff;
+    } else {
+      for (let i = row + 1; i < row + w; i++) p[i] = (predict(sv, p, i, w) + diff()) & 0xffff;
+    }
+  }
+}
+
 /** Decodes one scan into `planes` (H.1.1, H.1.2). */
 function decodeScan(data: Buffer, frame: FrameHeader, scan: Scan, planes: Uint16Array[]): void {
   checkScan(frame, scan);
@@ -63,6 +94,10 @@ function decodeScan(data: Buffer, frame: FrameHeader, scan: Scan, planes: Uint16
   const initial = 1 << (frame.precision - scan.al - 1);
   const r = new BitReader(data, scan.start, scan.end);
   const ri = scan.restartInterval;
+  if (comps.length === 1 && ri === 0) {
+    decodeSingle(r, tables[0]!, targets[0]!, w, h, scan.ss, initial);
+    return;
+  }
   let untilRestart = ri;
   let rst = 0;
   // Row in which the current restart interval started: it is predicted as a first line.
@@ -113,6 +148,7 @@ export function decodeLossless(data: Buffer, stream: JpegStream): LosslessImage 
   }
   if (seen.size !== frame.components.length) fail('a component has no scan', data.length);
   const mask = (1 << frame.precision) - 1;
-  for (const p of planes) for (let i = 0; i < size; i++) p[i] = (p[i]! << al) & mask;
+  if (al > 0 || mask !== 0xffff)
+    for (const p of planes) for (let i = 0; i < size; i++) p[i] = (p[i]! << al) & mask;
   return { width: frame.samplesPerLine, height: frame.lines, precision: frame.precision, planes };
 }

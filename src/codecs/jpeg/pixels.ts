@@ -44,14 +44,23 @@ export function fromPlanes(planes: readonly Uint16Array[], d: PixelDescription):
   const bytes = d.bitsAllocated / 8;
   const out = Buffer.alloc(n * spp * bytes);
   const shift = shiftOf(d);
-  const max = bytes === 1 ? 0xff : 0xffff;
+  if (bytes === 1) {
+    for (let c = 0; c < spp; c++) {
+      const p = planes[c]!;
+      for (let i = 0; i < n; i++) out[i * spp + c] = (p[i]! << shift) & 0xff;
+    }
+    return out;
+  }
+  // 16-bit samples through a typed view (DICOM native is little endian, as is every host Node runs on
+  // here; Buffer.alloc of a frame is never a slice of the shared pool, so the view is aligned).
+  const view = new Uint16Array(out.buffer, out.byteOffset, n * spp);
+  if (spp === 1 && shift === 0) {
+    view.set(planes[0]!);
+    return out;
+  }
   for (let c = 0; c < spp; c++) {
     const p = planes[c]!;
-    for (let i = 0; i < n; i++) {
-      const v = (p[i]! << shift) & max;
-      if (bytes === 1) out[i * spp + c] = v;
-      else out.writeUInt16LE(v, (i * spp + c) * 2);
-    }
+    for (let i = 0; i < n; i++) view[i * spp + c] = (p[i]! << shift) & 0xffff;
   }
   return out;
 }
