@@ -5,7 +5,7 @@
  * (`apt-get install -y chromium`).
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -13,13 +13,12 @@ import { addFile } from '../../src/archive/maintenance/import.js';
 import { loadConfig } from '../../src/config/config.js';
 import { silentLogger } from '../../src/logging/logger.js';
 import { type RunningServer, startServer } from '../../src/server.js';
+import { CHROMIUM_SKIP, launchChromium } from '../support/chromium.js';
 import { CORPUS_SKIP, repoRoot } from '../support/corpus.js';
 import { freePort } from '../support/ports.js';
 import { corpusFiles } from './web-fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const SKIP =
-  CORPUS_SKIP || (existsSync(CHROMIUM) ? false : `${CHROMIUM} not found: apt-get install -y chromium`);
+const SKIP = CORPUS_SKIP || CHROMIUM_SKIP;
 const PASSWORD = 'browser-admin-1';
 const ARTIFACTS = join(repoRoot(), 'test-artifacts', 'web');
 /**
@@ -87,24 +86,7 @@ describe('the web interface in Chromium', { skip: SKIP, timeout: 180_000 }, () =
     for (const f of corpusFiles('study/PAT001/20190115_A1001'))
       await addFile(a.archive, f, { log: silentLogger });
     base = `http://127.0.0.1:${a.webPort}`;
-    const { chromium } = await import('playwright-core');
-    const profile = mkdtempSync(join(tmpdir(), 'cq-chromium-'));
-    dirs.push(profile);
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1280, height: 900 },
-    });
+    context = await launchChromium({ viewport: { width: 1280, height: 900 }, cleanup: dirs });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(20_000);
   });
