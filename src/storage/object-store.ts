@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
+  existsSync,
   fdatasync,
   fdatasyncSync,
   ftruncateSync,
@@ -102,6 +103,8 @@ const BATCH = 256 * 1024;
 const SPARE_FILES = 4;
 /** New names tried when the ones made are taken (each with the next counter). */
 const NAME_ATTEMPTS = 64;
+/** link(2) errors that mean the file system has no hard links (not that the name is taken). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
 
 /**
  * One object being written: add() its bytes as they arrive, then commit() or discard().
@@ -206,6 +209,8 @@ function writeAll(fd: number, parts: Buffer[]): void {
 export class ObjectStore {
   // Started at a random value: servers sharing a device then rarely meet on a name (and never overwrite).
   private counter = Math.floor(Math.random() * 0x10000);
+  /** The devices' file system refused a hard link once: rename with a check from then on. */
+  private noHardLinks = false;
   /** Folders known to exist, so that a store does not ask the file system each time. */
   private readonly knownDirs = new Set<string>();
   private readonly spare: { fd: number; path: string; device: string }[] = [];
@@ -391,8 +396,31 @@ export class ObjectStore {
     }
   }
 
-  /** link(2) then unlink of the temporary name: EEXIST when the name is taken, nothing replaced. */
+  /**
+   * link(2) then unlink of the temporary name: EEXIST when the name is taken, nothing replaced. A device
+   * whose file system has no hard links (some network shares, FAT) gets a check for the name and a rename
+   * instead: as safe within one server, with the small window between servers that such shares have anyway.
+   */
   private linkInto(from: string, to: string): void {
+    if (!this.noHardLinks) {
+      try {
+        this.link(from, to);
+        unlinkSync(from);
+        return;
+      } catch (e) {
+        if (!NO_HARD_LINKS.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+        this.noHardLinks = true;
+        this.options.log.warn(
+          `MAG device without hard links (${(e as Error).message}): new files are renamed into place`,
+        );
+      }
+    }
+    if (existsSync(to)) throw Object.assign(new Error(`${to} exists`), { code: 'EEXIST' });
+    this.renameInto(from, to);
+  }
+
+  /** Protected so that a test can play a file system without hard links. */
+  protected link(from: string, to: string): void {
     try {
       linkSync(from, to);
     } catch (e) {
@@ -400,6 +428,5 @@ export class ObjectStore {
       mkdirSync(dirname(to), { recursive: true });
       linkSync(from, to);
     }
-    unlinkSync(from);
   }
 }

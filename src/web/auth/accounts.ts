@@ -99,7 +99,7 @@ ${message ? html`<p role="alert" class="error">${message}</p>` : ''}${hint}
       { title: 'Accounts' },
       html`<h1>Accounts</h1>
 <p>Users are kept in <code>${users.file}</code> (scrypt-hashed passwords).${
-        (ctx.config().server.raw('admin_password') ?? '').trim()
+        ctx.config().server.adminPassword.trim()
           ? html` The login <code>admin</code> with dicom.ini's admin_password is an administrator too.`
           : ''
       }</p>

@@ -47,7 +47,7 @@ export interface RouteRecord {
 
 /** The anonymous role from dicom.ini (Conquest TS addition, [sscscp] WebAnonymousRole). */
 export function anonymousRole(ctx: WebContext): WebRole | undefined {
-  const v = (ctx.config().server.raw('WebAnonymousRole') ?? '').trim().toLowerCase();
+  const v = ctx.config().server.webAnonymousRole.trim().toLowerCase();
   return isRole(v) ? v : undefined;
 }
 
@@ -56,7 +56,7 @@ async function authPluginImpl(app: FastifyInstance, opts: { ctx: WebContext }): 
   await app.register(fastifyCookie);
   const users = new UserStore(
     () => ctx.config().dir,
-    () => (ctx.config().server.raw('admin_password') ?? '').trim(),
+    () => ctx.config().server.adminPassword.trim(),
   );
   const sessions = new SessionStore();
   const limiter = new LoginLimiter();

@@ -71,7 +71,7 @@ export async function requireObjects(ctx: WebContext, keys: ObjectKeys): Promise
 
 /** The origin allowed by dicom.ini WebCorsOrigins for a request's Origin, or undefined (no CORS headers). */
 export function corsOrigin(ctx: WebContext, origin: string | undefined): string | undefined {
-  const setting = (ctx.config().server.raw('WebCorsOrigins') ?? '').trim();
+  const setting = ctx.config().server.webCorsOrigins.trim();
   if (setting === '' || !origin) return undefined;
   if (setting === '*') return '*';
   const allowed = setting.split(',').map((s) => s.trim().replace(/\/+$/, ''));

@@ -279,7 +279,7 @@ export async function qido(
       level: QUERY_LEVEL[scope.level],
       identifier: q.identifier,
       dialect: index.driver.dialect,
-      computedFields: server.raw('EnableComputedFields') !== '0',
+      computedFields: server.enableComputedFields,
     });
   } catch (e) {
     if (e instanceof QueryError) throw new WebRequestError(400, e.message);

@@ -151,6 +151,6 @@ export async function dicomWebRoutes(app: FastifyInstance, opts: DicomWebOptions
 
 /** dicom.ini WebMetadataCacheMB (Conquest TS addition; default 256). */
 function metadataCacheBytes(ctx: WebContext): number {
-  const v = Number(ctx.config().server.raw('WebMetadataCacheMB') ?? '');
+  const v = ctx.config().server.webMetadataCacheMB;
   return (Number.isFinite(v) && v > 0 ? v : 256) * (1 << 20);
 }
