@@ -209,7 +209,10 @@ function admitter(index: OpenedIndex, locator: IndexObjectLocator): (header: Dat
   return async (header) => {
     const uid = header.string('SOPInstanceUID') ?? '';
     const row = await index.driver.get<Record<'d' | 'f' | 'l' | 'p', unknown>>(sql, [uid]);
-    if (!row) return;
+    if (!row) {
+      locator.known(uid, '', '');
+      return;
+    }
     const clash = (old: string, value: string | undefined): boolean =>
       old !== '' && value !== undefined && value !== '' && old.toLowerCase() !== value.toLowerCase();
     if (

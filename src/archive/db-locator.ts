@@ -20,6 +20,8 @@ import type { ObjectLocator } from '../storage/object-store.js';
 
 export class IndexObjectLocator implements ObjectLocator {
   private readonly recent = new Map<string, string>();
+  /** Instances the admit step found no row for, until their `find`. */
+  private readonly absent = new Set<string>();
   private readonly sql: string;
   private readonly devices: string[];
 
@@ -42,15 +44,27 @@ export class IndexObjectLocator implements ObjectLocator {
   find(sopInstanceUid: string): string | undefined {
     const r = this.recent.get(sopInstanceUid);
     if (r !== undefined) return r;
+    // The admit step read the row a moment ago and found none: not read again.
+    if (this.absent.delete(sopInstanceUid)) return undefined;
     if (!this.sync) return undefined;
     const row = this.sync.getSync<SqlRow>(this.sql, [sopInstanceUid] as SqlParams);
     if (!row || typeof row['file'] !== 'string' || row['file'] === '') return undefined;
     return this.devicePath(String(row['device'] ?? ''), row['file']);
   }
 
-  /** The index row of an instance, read by the caller (networked drivers): DeviceName and ObjectFile. */
+  /**
+   * What the admit step read of an instance's row just before the object is placed: its DeviceName and
+   * ObjectFile, or none (`file` ''), so that `find` need not read the same row again — and, on the
+   * networked drivers, which have no synchronous read, so that it can answer at all. A "none" answers one
+   * `find` only.
+   */
   known(sopInstanceUid: string, device: string, file: string): void {
-    if (this.sync || file === '') return;
+    if (file === '') {
+      this.absent.add(sopInstanceUid);
+      if (this.absent.size > this.recentLimit)
+        this.absent.delete(this.absent.values().next().value as string);
+      return;
+    }
     const path = this.devicePath(device, file);
     if (path !== undefined) this.record(sopInstanceUid, path);
   }
