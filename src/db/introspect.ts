@@ -76,9 +76,17 @@ function metaNames(db: DbExecutor): { t: string; k: string; v: string } {
   return { t: q(META_TABLE), k: q('key'), v: q('value') };
 }
 
+/**
+ * CQTS_META, when absent. Two servers starting together on a new PostgreSQL database can both pass the
+ * IF NOT EXISTS and one then fails on the catalog's unique index (23505): that one is not an error either.
+ */
 export async function createMetaTable(db: DbExecutor): Promise<void> {
   const { t, k, v } = metaNames(db);
-  await db.run(`CREATE TABLE IF NOT EXISTS ${t} (${k} varchar(64) PRIMARY KEY NOT NULL, ${v} varchar(255))`);
+  try {
+    await db.run(`CREATE TABLE IF NOT EXISTS ${t} (${k} varchar(64) PRIMARY KEY NOT NULL, ${v} varchar(255))`);
+  } catch (e) {
+    if (!isAlreadyExists(e)) throw e;
+  }
 }
 
 export async function readMeta(db: DbExecutor, key: string): Promise<string | undefined> {
