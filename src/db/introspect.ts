@@ -83,7 +83,9 @@ function metaNames(db: DbExecutor): { t: string; k: string; v: string } {
 export async function createMetaTable(db: DbExecutor): Promise<void> {
   const { t, k, v } = metaNames(db);
   try {
-    await db.run(`CREATE TABLE IF NOT EXISTS ${t} (${k} varchar(64) PRIMARY KEY NOT NULL, ${v} varchar(255))`);
+    await db.run(
+      `CREATE TABLE IF NOT EXISTS ${t} (${k} varchar(64) PRIMARY KEY NOT NULL, ${v} varchar(255))`,
+    );
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
   }
